@@ -1,0 +1,94 @@
+import { VigilError } from '../domain/errors.js';
+import type { AppendRequest, AppendResult, Store } from '../store/store.js';
+
+export interface IngestorOptions {
+  /** Most events sequenced in one transaction. */
+  maxGroupEvents?: number;
+  /** Most events waiting for a transaction before new requests are refused with 503. */
+  maxQueuedEvents?: number;
+}
+
+interface Waiting {
+  request: AppendRequest;
+  resolve: (result: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit (the write path's entry point). Requests join the current pool and wait; one
+ * straight-line flush sequences the whole pool in a single store transaction, so concurrent
+ * requests share one fsync. At most one flush runs at a time per process; requests that arrive
+ * during a flush form the next pool.
+ *
+ * Errors: a conflicting request fails alone (its result says so); a storage failure fails every
+ * request of that pool — none of their events was stored — and the next pool tries again.
+ */
+export class Ingestor {
+  private pool: Waiting[] = [];
+  private queuedEvents = 0;
+  private flushing: Promise<void> | null = null;
+  private readonly maxGroupEvents: number;
+  private readonly maxQueuedEvents: number;
+
+  constructor(
+    private readonly store: Store,
+    options: IngestorOptions = {},
+  ) {
+    this.maxGroupEvents = options.maxGroupEvents ?? 10_000;
+    this.maxQueuedEvents = options.maxQueuedEvents ?? 200_000;
+  }
+
+  /** Resolves once the request's events are durably stored (or refused as a whole). */
+  submit(request: AppendRequest): Promise<AppendResult> {
+    if (this.queuedEvents + request.events.length > this.maxQueuedEvents) {
+      return Promise.reject(new VigilError('VIGIL_ERR_UNAVAILABLE', 'ingest queue full; nothing was stored, retry'));
+    }
+    return new Promise((resolve, reject) => {
+      this.pool.push({ request, resolve, reject });
+      this.queuedEvents += request.events.length;
+      this.schedule();
+    });
+  }
+
+  /** Waits until every submitted request has been settled. */
+  async drain(): Promise<void> {
+    while (this.flushing || this.pool.length > 0) {
+      this.schedule();
+      await this.flushing;
+    }
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    // setImmediate lets every request already parsed in this turn of the event loop join the pool.
+    this.flushing = new Promise((done) => setImmediate(() => this.flush().finally(done)));
+    this.flushing.then(() => {
+      this.flushing = null;
+      if (this.pool.length > 0) this.schedule();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.takeGroup();
+    if (group.length === 0) return;
+    try {
+      const results = await this.store.append(group.map((w) => w.request));
+      group.forEach((w, i) => w.resolve(results[i]!));
+    } catch (err) {
+      for (const w of group) w.reject(err);
+    }
+  }
+
+  /** The oldest requests up to maxGroupEvents (always at least one). */
+  private takeGroup(): Waiting[] {
+    let events = 0;
+    let n = 0;
+    while (n < this.pool.length && (n === 0 || events + this.pool[n]!.request.events.length <= this.maxGroupEvents)) {
+      events += this.pool[n]!.request.events.length;
+      n++;
+    }
+    const group = this.pool.splice(0, n);
+    this.queuedEvents -= events;
+    return group;
+  }
+}

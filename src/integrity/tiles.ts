@@ -1,0 +1,148 @@
+import { HASH_SIZE, hashChildren, EMPTY_ROOT } from './hash.js';
+
+/**
+ * The tree's hashes kept as C2SP tlog-tiles: a tile at tile level L and index N holds the hashes
+ * of the tree nodes at height 8·L with indices N·256 … N·256+w−1 (w ≤ 256; a partial tile has
+ * w < 256 and only exists at the right edge). Height-8 subtrees are recomputed from a tile, so a
+ * proof at any size reads O(log₂₅₆ n) tiles. All index maths is in doubles, exact below 2^53.
+ */
+export const TILE_HEIGHT = 8;
+export const TILE_WIDTH = 256;
+
+export interface TileKey {
+  level: number;
+  index: number;
+}
+
+export interface TileWrite extends TileKey {
+  /** Concatenated 32-byte hashes; length / 32 is the tile's width. */
+  hashes: Uint8Array;
+}
+
+export function tileKeyString(key: TileKey): string {
+  return `${key.level}/${key.index}`;
+}
+
+/** Number of nodes at height 8·level in a tree of `size` leaves that are complete. */
+function nodesAtLevel(size: number, level: number): number {
+  return Math.floor(size / TILE_WIDTH ** level);
+}
+
+/** The partial tiles on the right edge of a tree of `size` leaves, lowest level first. */
+export function edgeTileKeys(size: number): (TileKey & { width: number })[] {
+  const keys: (TileKey & { width: number })[] = [];
+  for (let level = 0; nodesAtLevel(size, level) > 0; level++) {
+    const count = nodesAtLevel(size, level);
+    const width = count % TILE_WIDTH;
+    if (width > 0) keys.push({ level, index: Math.floor(count / TILE_WIDTH), width });
+  }
+  return keys;
+}
+
+/** Root of a perfect subtree over 2^k consecutive hashes. */
+export function perfectRoot(hashes: readonly Uint8Array[]): Uint8Array {
+  let layer = hashes.slice();
+  while (layer.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < layer.length; i += 2) next.push(hashChildren(layer[i]!, layer[i + 1]!));
+    layer = next;
+  }
+  const root = layer[0];
+  if (!root) throw new Error('perfectRoot of no hashes');
+  return root;
+}
+
+export function splitHashes(tile: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < tile.length; off += HASH_SIZE) out.push(tile.subarray(off, off + HASH_SIZE));
+  return out;
+}
+
+function joinHashes(hashes: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * HASH_SIZE);
+  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  return out;
+}
+
+/**
+ * The perfect subtrees whose hashes make up the root of a tree, left to right, taken from the
+ * right-edge partial tiles (`edge[level]` = that tile's hashes, in order).
+ */
+function frontier(edge: ReadonlyMap<number, readonly Uint8Array[]>): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const levels = [...edge.keys()].sort((a, b) => b - a);
+  for (const level of levels) {
+    const hashes = edge.get(level)!;
+    let start = 0;
+    for (let bit = TILE_HEIGHT - 1; bit >= 0; bit--) {
+      const span = 2 ** bit;
+      if (hashes.length - start >= span) {
+        out.push(perfectRoot(hashes.slice(start, start + span)));
+        start += span;
+      }
+    }
+  }
+  return out;
+}
+
+/** RFC 9162 root from the right-edge partial tiles. */
+export function rootFromEdge(edge: ReadonlyMap<number, readonly Uint8Array[]>): Uint8Array {
+  const parts = frontier(edge);
+  if (parts.length === 0) return EMPTY_ROOT;
+  let root = parts[parts.length - 1]!;
+  for (let i = parts.length - 2; i >= 0; i--) root = hashChildren(parts[i]!, root);
+  return root;
+}
+
+export interface AppendOutcome {
+  size: number;
+  root: Uint8Array;
+  /** Every tile changed by the append, with its full new contents (upsert by key). */
+  writes: TileWrite[];
+  /** The new right-edge partial tiles, to keep for the next append. */
+  edge: Map<number, Uint8Array[]>;
+}
+
+/**
+ * Appends leaf hashes to a tree of `size` leaves whose right-edge partial tiles are `edge`
+ * (as read back with `edgeTileKeys(size)`). O(log n) amortised per leaf. Pure.
+ */
+export function appendLeaves(
+  size: number,
+  edge: ReadonlyMap<number, readonly Uint8Array[]>,
+  leaves: readonly Uint8Array[],
+): AppendOutcome {
+  const next = new Map<number, Uint8Array[]>();
+  for (const [level, hashes] of edge) next.set(level, hashes.slice());
+  const written = new Map<string, TileWrite>();
+
+  const push = (level: number, hash: Uint8Array, newSize: number): void => {
+    const tile = next.get(level) ?? [];
+    tile.push(hash);
+    const index = Math.floor((nodesAtLevel(newSize, level) - 1) / TILE_WIDTH);
+    written.set(`${level}/${index}`, { level, index, hashes: joinHashes(tile) });
+    if (tile.length === TILE_WIDTH) {
+      next.delete(level);
+      push(level + 1, perfectRoot(tile), newSize);
+    } else {
+      next.set(level, tile);
+    }
+  };
+
+  let n = size;
+  for (const leaf of leaves) push(0, leaf, ++n);
+  return { size: n, root: rootFromEdge(next), writes: [...written.values()], edge: next };
+}
+
+/** Rebuilds the edge map from stored tiles read with the keys of `edgeTileKeys(size)`. */
+export function edgeFromTiles(size: number, tiles: ReadonlyMap<string, Uint8Array>): Map<number, Uint8Array[]> {
+  const edge = new Map<number, Uint8Array[]>();
+  for (const key of edgeTileKeys(size)) {
+    const tile = tiles.get(tileKeyString(key));
+    if (!tile || tile.length < key.width * HASH_SIZE) {
+      throw new Error(`merkle tile ${tileKeyString(key)} missing or short for tree size ${size}`);
+    }
+    edge.set(key.level, splitHashes(tile.subarray(0, key.width * HASH_SIZE)));
+  }
+  return edge;
+}

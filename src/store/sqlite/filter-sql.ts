@@ -1,0 +1,210 @@
+import type Database from 'better-sqlite3';
+import type { EventFilter, EventQuery } from '../../domain/filter.js';
+import { CRUD_CODE, LOG_CODE } from './codes.js';
+import { RESOURCE_ALIAS, TERM, type Dictionary, type TermKind } from './dictionary.js';
+
+/** A WHERE clause with its parameters, or `null` when the filter can match nothing. */
+export interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+/** Escapes LIKE wildcards so user text matches literally (with ESCAPE '\'). */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function placeholders(n: number): string {
+  return new Array(n).fill('?').join(', ');
+}
+
+/** `column = ?` for one value (so the index stays ordered), `IN (…)` for several. */
+function inList(column: string, values: readonly unknown[]): Where {
+  return values.length === 1
+    ? { sql: `${column} = ?`, params: [values[0]] }
+    : { sql: `${column} IN (${placeholders(values.length)})`, params: [...values] };
+}
+
+/**
+ * Translates a filter into SQL over the events table of one tenant. Dictionary filters (actors,
+ * resources, terms) are resolved to integer ids first, in JS: an unknown value short-circuits to
+ * "no match", and a single id becomes an equality that keeps the index scan ordered by time.
+ */
+export class FilterCompiler {
+  private readonly aliasActors;
+  private readonly actorsByExtId;
+  private readonly actorsByType;
+  private readonly resourcesByType;
+  private readonly resourcesByExtId;
+  private readonly resourcesByAlias;
+  private readonly resourcesByAliasLike;
+  private readonly resourcesByPathPrefix;
+  private readonly termsByPrefix;
+  private readonly termsLike;
+  private readonly actorsLike;
+
+  constructor(
+    db: Database.Database,
+    private readonly dict: Dictionary,
+  ) {
+    const ids = <P extends unknown[]>(sql: string) => db.prepare<P, { id: number }>(sql);
+    this.aliasActors = ids<[number, string]>('SELECT actor_id AS id FROM actor_aliases WHERE tenant_id = ? AND alias = ?');
+    this.actorsByExtId = ids<[number, string]>('SELECT id FROM actors WHERE tenant_id = ? AND ext_id = ?');
+    this.actorsByType = ids<[number, string]>('SELECT id FROM actors WHERE tenant_id = ? AND type = ?');
+    this.resourcesByType = ids<[number, string]>('SELECT id FROM resources WHERE tenant_id = ? AND type = ?');
+    this.resourcesByExtId = ids<[number, string]>('SELECT id FROM resources WHERE tenant_id = ? AND ext_id = ?');
+    this.resourcesByAlias = ids<[number, string]>(
+      `SELECT resource_id AS id FROM resource_aliases WHERE tenant_id = ? AND kind IN (${RESOURCE_ALIAS.name}, ${RESOURCE_ALIAS.path}) AND alias = ?`,
+    );
+    this.resourcesByAliasLike = ids<[number, string]>(
+      "SELECT DISTINCT resource_id AS id FROM resource_aliases WHERE tenant_id = ? AND alias LIKE ? ESCAPE '\\'",
+    );
+    this.resourcesByPathPrefix = ids<[number, string, string]>(
+      `SELECT DISTINCT resource_id AS id FROM resource_aliases WHERE tenant_id = ? AND kind = ${RESOURCE_ALIAS.path} AND alias >= ? AND alias < ?`,
+    );
+    this.termsByPrefix = ids<[number, string, string]>('SELECT id FROM terms WHERE kind = ? AND value >= ? AND value < ?');
+    this.termsLike = ids<[number, string]>("SELECT id FROM terms WHERE kind = ? AND value LIKE ? ESCAPE '\\'");
+    this.actorsLike = ids<[number, string]>(
+      "SELECT DISTINCT actor_id AS id FROM actor_aliases WHERE tenant_id = ? AND alias LIKE ? ESCAPE '\\'",
+    );
+  }
+
+  /** The WHERE clause (without keyset and order) for `query`, or null when nothing can match. */
+  compile(tenantId: number, query: EventQuery): Where | null {
+    const parts: Where[] = [{ sql: 'tenant_id = ?', params: [tenantId] }];
+    const add = (part: Where | null): boolean => {
+      if (part === null) return false;
+      parts.push(part);
+      return true;
+    };
+    const f = query.filter;
+    const ok = [
+      this.timeRange(f),
+      this.codes('log', f.log?.map((l) => LOG_CODE[l])),
+      this.codes('crud', f.crud?.map((c) => CRUD_CODE[c])),
+      this.terms('category_id', TERM.category, f.category),
+      this.actions(f),
+      this.terms('source_id', TERM.source, f.source),
+      this.terms('service_id', TERM.service, f.service),
+      this.terms('environment_id', TERM.environment, f.environment),
+      this.terms('method_id', TERM.method, f.method),
+      this.actors(tenantId, f),
+      this.resources(tenantId, f),
+      this.outcome(f),
+      this.ips(f),
+      f.requestId ? inList('request_id', f.requestId) : undefined,
+      f.sessionId ? inList('session_id', f.sessionId) : undefined,
+      this.freeText(tenantId, f.q),
+    ].every((part) => part === undefined || add(part));
+    if (!ok) return null;
+    return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
+  }
+
+  private timeRange(f: EventFilter): Where | undefined {
+    const sql: string[] = [];
+    const params: number[] = [];
+    if (f.fromUs !== undefined) sql.push('ts >= ?') && params.push(f.fromUs);
+    if (f.toUs !== undefined) sql.push('ts < ?') && params.push(f.toUs);
+    return sql.length ? { sql: sql.join(' AND '), params } : undefined;
+  }
+
+  private codes(column: string, values: number[] | undefined): Where | undefined {
+    return values?.length ? inList(column, values) : undefined;
+  }
+
+  /** Terms filter; null (no match) when none of the values was ever stored. */
+  private terms(column: string, kind: TermKind, values: string[] | undefined): Where | null | undefined {
+    if (!values?.length) return undefined;
+    const ids = values.map((v) => this.dict.findTerm(kind, v)).filter((id): id is number => id !== undefined);
+    return ids.length ? inList(column, ids) : null;
+  }
+
+  private actions(f: EventFilter): Where | null | undefined {
+    if (!f.action?.length && !f.actionPrefix?.length) return undefined;
+    const ids = new Set<number>();
+    for (const action of f.action ?? []) {
+      const id = this.dict.findTerm(TERM.action, action);
+      if (id !== undefined) ids.add(id);
+    }
+    for (const prefix of f.actionPrefix ?? []) {
+      for (const row of this.termsByPrefix.all(TERM.action, prefix, `${prefix}\u{10FFFF}`)) ids.add(row.id);
+    }
+    return ids.size ? inList('action_id', [...ids]) : null;
+  }
+
+  private actors(tenantId: number, f: EventFilter): Where | null | undefined {
+    const sets: Set<number>[] = [];
+    const collect = idCollector(sets);
+    collect(f.actor, (v) => this.aliasActors.all(tenantId, v));
+    collect(f.actorId, (v) => this.actorsByExtId.all(tenantId, v));
+    collect(f.actorType, (v) => this.actorsByType.all(tenantId, v));
+    return intersect('actor_id', sets);
+  }
+
+  private resources(tenantId: number, f: EventFilter): Where | null | undefined {
+    const sets: Set<number>[] = [];
+    const collect = idCollector(sets);
+    collect(f.resourceType, (v) => this.resourcesByType.all(tenantId, v));
+    collect(f.resourceId, (v) => this.resourcesByExtId.all(tenantId, v));
+    collect(f.resourcePath, (v) => this.resourcesByAlias.all(tenantId, v));
+    collect(f.resource === undefined ? undefined : [f.resource], (v) =>
+      this.resourcesByAliasLike.all(tenantId, `%${likeLiteral(v)}%`),
+    );
+    collect(f.pathPrefix === undefined ? undefined : [f.pathPrefix], (v) =>
+      this.resourcesByPathPrefix.all(tenantId, v, `${v}\u{10FFFF}`),
+    );
+    return intersect('resource_id', sets);
+  }
+
+  private outcome(f: EventFilter): Where | undefined {
+    const parts: Where[] = [];
+    if (f.success !== undefined) parts.push({ sql: 'success = ?', params: [f.success ? 1 : 0] });
+    const statuses: Where[] = [];
+    if (f.status?.length) statuses.push(inList('status', f.status));
+    for (const cls of f.statusClass ?? []) statuses.push({ sql: 'status BETWEEN ? AND ?', params: [cls * 100, cls * 100 + 99] });
+    if (statuses.length) parts.push(anyOf(statuses));
+    return parts.length ? { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) } : undefined;
+  }
+
+  private ips(f: EventFilter): Where | undefined {
+    if (!f.ip?.length) return undefined;
+    return anyOf(
+      f.ip.map((r) => ({ sql: 'ip BETWEEN ? AND ?', params: [Buffer.from(r.lo, 'hex'), Buffer.from(r.hi, 'hex')] })),
+    );
+  }
+
+  /** Free text over action, actor aliases, resource aliases and the outcome's reason. */
+  private freeText(tenantId: number, q: string | undefined): Where | undefined {
+    if (q === undefined || q === '') return undefined;
+    const like = `%${likeLiteral(q)}%`;
+    const parts: Where[] = [];
+    const actionIds = this.termsLike.all(TERM.action, like).map((r) => r.id);
+    const actorIds = this.actorsLike.all(tenantId, like).map((r) => r.id);
+    const resourceIds = this.resourcesByAliasLike.all(tenantId, like).map((r) => r.id);
+    if (actionIds.length) parts.push(inList('action_id', actionIds));
+    if (actorIds.length) parts.push(inList('actor_id', actorIds));
+    if (resourceIds.length) parts.push(inList('resource_id', resourceIds));
+    parts.push({ sql: "json_extract(body, '$.outcome.reason') LIKE ? ESCAPE '\\'", params: [like] });
+    return anyOf(parts);
+  }
+}
+
+/** Adds to `sets` the ids that each filter's values resolve to (one set per filter present). */
+function idCollector(sets: Set<number>[]) {
+  return (values: string[] | undefined, lookup: (value: string) => { id: number }[]): void => {
+    if (values?.length) sets.push(new Set(values.flatMap((v) => lookup(v).map((r) => r.id))));
+  };
+}
+
+function anyOf(parts: Where[]): Where {
+  if (parts.length === 1) return parts[0]!;
+  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+}
+
+/** AND of several id sets on one column, resolved to one list; null when it is empty. */
+function intersect(column: string, sets: Set<number>[]): Where | null | undefined {
+  if (sets.length === 0) return undefined;
+  const [first, ...rest] = sets;
+  const ids = [...first!].filter((id) => rest.every((s) => s.has(id)));
+  return ids.length ? inList(column, ids) : null;
+}

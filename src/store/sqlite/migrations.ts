@@ -1,0 +1,164 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema of the embedded store. A migration is never edited once released: a change is
+ * a new entry. Each runs in its own transaction with its version recorded in schema_migrations.
+ *
+ * Layout choices (DESIGN.md §3): events live in a rowid table, so rows are appended in arrival
+ * order; strings that repeat (tenants, actions, actors, resources, …) are interned into small
+ * integer keys, which keeps the secondary indexes narrow; `body` is the event's canonical JSON,
+ * byte for byte as hashed into the Merkle log, and the columns beside it only serve filtering.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'events, dictionaries, merkle tiles, keys',
+    sql: `
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+      CREATE TABLE tenants (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+
+      -- Interned strings: kind 1 action, 2 category, 3 source, 4 service, 5 environment,
+      -- 6 method, 7 resource type (see dictionary.ts).
+      CREATE TABLE terms (
+        id INTEGER PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (kind, value)
+      );
+
+      CREATE TABLE actors (
+        id INTEGER PRIMARY KEY,
+        tenant_id INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ext_id TEXT NOT NULL,
+        UNIQUE (tenant_id, type, ext_id)
+      );
+      -- Every email, name and display form (api-key:<name>) an actor was seen with.
+      CREATE TABLE actor_aliases (
+        tenant_id INTEGER NOT NULL,
+        alias TEXT NOT NULL COLLATE NOCASE,
+        actor_id INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, alias, actor_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE resources (
+        id INTEGER PRIMARY KEY,
+        tenant_id INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        -- The resource's id, else its path, else its name: what makes two events' resources one.
+        ext_key TEXT NOT NULL,
+        ext_id TEXT,
+        UNIQUE (tenant_id, type, ext_key)
+      );
+      -- Every name and path a resource was seen with (kind 1 name, 2 path).
+      CREATE TABLE resource_aliases (
+        tenant_id INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        alias TEXT NOT NULL,
+        resource_id INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, kind, alias, resource_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE events (
+        rid INTEGER PRIMARY KEY,
+        tenant_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        uid BLOB NOT NULL,
+        log INTEGER NOT NULL,
+        action_id INTEGER NOT NULL,
+        category_id INTEGER NOT NULL,
+        crud INTEGER NOT NULL,
+        actor_id INTEGER NOT NULL,
+        resource_id INTEGER,
+        source_id INTEGER,
+        service_id INTEGER,
+        environment_id INTEGER,
+        success INTEGER NOT NULL,
+        status INTEGER,
+        method_id INTEGER,
+        ip BLOB,
+        request_id TEXT,
+        session_id TEXT,
+        body TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX events_seq ON events (tenant_id, seq);
+      CREATE UNIQUE INDEX events_uid ON events (tenant_id, uid);
+      CREATE INDEX events_time ON events (tenant_id, ts, seq);
+      CREATE INDEX events_actor ON events (tenant_id, actor_id, ts, seq);
+      CREATE INDEX events_resource ON events (tenant_id, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
+      CREATE INDEX events_action ON events (tenant_id, action_id, ts, seq);
+
+      -- Append-only: nothing updates an event; only the retention purge deletes, and only while
+      -- it holds a row in purge_session inside its own transaction.
+      CREATE TABLE purge_session (id INTEGER PRIMARY KEY CHECK (id = 1));
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        WHEN NOT EXISTS (SELECT 1 FROM purge_session)
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+
+      -- Merkle tree per tenant as C2SP tlog-tiles (integrity/tiles.ts). A tile only ever grows.
+      CREATE TABLE merkle_tiles (
+        tenant_id INTEGER NOT NULL,
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hashes BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, level, idx)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER merkle_tiles_grow_only BEFORE UPDATE ON merkle_tiles
+        WHEN length(NEW.hashes) < length(OLD.hashes)
+          OR substr(NEW.hashes, 1, length(OLD.hashes)) <> OLD.hashes
+        BEGIN SELECT RAISE(ABORT, 'merkle tiles only grow'); END;
+      CREATE TRIGGER merkle_tiles_no_delete BEFORE DELETE ON merkle_tiles
+        BEGIN SELECT RAISE(ABORT, 'merkle tiles are append-only'); END;
+
+      CREATE TABLE tree_heads (
+        tenant_id INTEGER PRIMARY KEY,
+        size INTEGER NOT NULL,
+        root BLOB NOT NULL
+      );
+
+      CREATE TABLE checkpoints (
+        tenant_id INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, size)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        tenant TEXT,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT,
+        revoked_at TEXT,
+        expires_at TEXT
+      );
+      CREATE INDEX api_keys_tenant ON api_keys (tenant);
+    `,
+  },
+];
+
+/** Applies every migration newer than the database's version, each in its own transaction. */
+export function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}

@@ -1,0 +1,223 @@
+import Database from 'better-sqlite3';
+import type { ApiKeyRecord, Role } from '../../domain/access.js';
+import { VigilError } from '../../domain/errors.js';
+import type { EventQuery } from '../../domain/filter.js';
+import { EMPTY_ROOT } from '../../integrity/hash.js';
+import type { TileKey } from '../../integrity/tiles.js';
+import type { AppendRequest, AppendResult, CheckpointRecord, EventRow, Store, TreeHead } from '../store.js';
+import { Appender, uuidBytes } from './append.js';
+import { Dictionary } from './dictionary.js';
+import { FilterCompiler } from './filter-sql.js';
+import { migrate } from './migrations.js';
+import { TreeCache } from './tree-cache.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' for tests. */
+  path: string;
+  /**
+   * FULL (default) syncs the WAL at every commit: a 2xx survives a power cut. NORMAL survives a
+   * crash of the process but may lose the last commits on power loss; faster on slow disks.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface KeyRow {
+  id: string;
+  tenant: string | null;
+  role: Role;
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  created_by: string | null;
+  revoked_at: string | null;
+  expires_at: string | null;
+}
+
+const ROW_COLUMNS = 'seq, ts AS occurredUs, body';
+
+/** SQLite errors that mean "the storage cannot take writes now", not "this request is wrong". */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOMEM)/;
+
+/**
+ * The embedded store (better-sqlite3, WAL). One process owns the file: it is the only writer,
+ * which lets the write path keep tree heads and dictionary ids in memory. Calls are synchronous
+ * underneath; the async interface is what the PostgreSQL store needs too.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private db!: Database.Database;
+  private dict!: Dictionary;
+  private trees!: TreeCache;
+  private appender!: Appender;
+  private filters!: FilterCompiler;
+
+  constructor(private readonly options: SqliteStoreOptions) {}
+
+  async open(): Promise<void> {
+    this.db = new Database(this.options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    migrate(this.db);
+    this.dict = new Dictionary(this.db);
+    this.trees = new TreeCache(this.db);
+    this.appender = new Appender(this.db, this.dict, this.trees);
+    this.filters = new FilterCompiler(this.db, this.dict);
+  }
+
+  async close(): Promise<void> {
+    if (this.db?.open) this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    guard(() => this.db.prepare('SELECT 1').get());
+  }
+
+  async append(requests: AppendRequest[]): Promise<AppendResult[]> {
+    return guard(() => this.appender.append(requests));
+  }
+
+  async query(query: EventQuery): Promise<EventRow[]> {
+    const tenantId = this.dict.findTenant(query.tenant);
+    if (tenantId === undefined) return [];
+    const where = this.filters.compile(tenantId, query);
+    if (where === null) return [];
+    const dir = query.order === 'asc' ? 'ASC' : 'DESC';
+    const params = [...where.params];
+    let sql = where.sql;
+    if (query.after) {
+      sql += ` AND (ts, seq) ${query.order === 'asc' ? '>' : '<'} (?, ?)`;
+      params.push(query.after.occurredUs, query.after.seq);
+    }
+    params.push(query.limit);
+    return guard(() =>
+      this.db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE ${sql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(...params),
+    ) as EventRow[];
+  }
+
+  async getEvent(tenant: string, id: string): Promise<EventRow | null> {
+    const tenantId = this.dict.findTenant(tenant);
+    if (tenantId === undefined || !/^[0-9a-f-]{36}$/i.test(id)) return null;
+    const row = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND uid = ?`).get(tenantId, uuidBytes(id));
+    return (row as EventRow | undefined) ?? null;
+  }
+
+  async readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]> {
+    const tenantId = this.dict.findTenant(tenant);
+    if (tenantId === undefined) return [];
+    return this.db
+      .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?`)
+      .all(tenantId, fromSeq, toSeq, limit) as EventRow[];
+  }
+
+  async treeHead(tenant: string): Promise<TreeHead> {
+    const tenantId = this.dict.findTenant(tenant);
+    if (tenantId === undefined) return { size: 0, root: EMPTY_ROOT };
+    const tree = this.trees.get(tenantId);
+    return { size: tree.size, root: tree.root };
+  }
+
+  async readTiles(tenant: string, keys: TileKey[]): Promise<Map<string, Uint8Array>> {
+    const tenantId = this.dict.findTenant(tenant);
+    return tenantId === undefined ? new Map() : this.trees.readTiles(tenantId, keys);
+  }
+
+  async saveCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+    const tenantId = this.dict.tenant(checkpoint.tenant);
+    guard(() =>
+      this.db
+        .prepare('INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) VALUES (?, ?, ?, ?)')
+        .run(tenantId, checkpoint.size, checkpoint.note, checkpoint.createdAt),
+    );
+  }
+
+  async latestCheckpoint(tenant: string): Promise<CheckpointRecord | null> {
+    const tenantId = this.dict.findTenant(tenant);
+    if (tenantId === undefined) return null;
+    const row = this.db
+      .prepare<[number], { size: number; note: string; created_at: string }>(
+        'SELECT size, note, created_at FROM checkpoints WHERE tenant_id = ? ORDER BY size DESC LIMIT 1',
+      )
+      .get(tenantId);
+    return row ? { tenant, size: row.size, note: row.note, createdAt: row.created_at } : null;
+  }
+
+  async tenants(): Promise<string[]> {
+    return (
+      this.db
+        .prepare<[], { name: string }>('SELECT t.name FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id ORDER BY t.name')
+        .all()
+    ).map((r) => r.name);
+  }
+
+  async insertKey(key: ApiKeyRecord): Promise<void> {
+    guard(() =>
+      this.db
+        .prepare(
+          `INSERT INTO api_keys (id, tenant, role, name, secret_hash, created_at, created_by, revoked_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(key.id, key.tenant, key.role, key.name, key.secretHash, key.createdAt, key.createdBy, key.revokedAt, key.expiresAt),
+    );
+  }
+
+  async findKey(id: string): Promise<ApiKeyRecord | null> {
+    const row = this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?').get(id);
+    return row ? keyRecord(row) : null;
+  }
+
+  async listKeys(tenant?: string): Promise<ApiKeyRecord[]> {
+    const rows =
+      tenant === undefined
+        ? this.db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id').all()
+        : this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id').all(tenant);
+    return rows.map(keyRecord);
+  }
+
+  async revokeKey(id: string, revokedAt: string): Promise<boolean> {
+    const result = guard(() =>
+      this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(revokedAt, id),
+    );
+    return result.changes === 1;
+  }
+
+  async hasKeys(): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM api_keys LIMIT 1').get() !== undefined;
+  }
+
+  async secret(name: string, create: () => string): Promise<string> {
+    return guard(() => {
+      this.db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(`secret:${name}`, create());
+      return (this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get(`secret:${name}`))!.value;
+    });
+  }
+}
+
+function keyRecord(row: KeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    role: row.role,
+    name: row.name,
+    secretHash: row.secret_hash,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    revokedAt: row.revoked_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Runs a database call, turning "storage cannot answer now" errors into VIGIL_ERR_UNAVAILABLE. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+      throw new VigilError('VIGIL_ERR_UNAVAILABLE', `storage unavailable (${code}); nothing was stored, retry`);
+    }
+    throw err;
+  }
+}

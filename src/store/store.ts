@@ -1,0 +1,106 @@
+import type { ApiKeyRecord } from '../domain/access.js';
+import type { PreparedEvent } from '../domain/event.js';
+import type { EventQuery } from '../domain/filter.js';
+import type { VigilError } from '../domain/errors.js';
+import type { TileKey } from '../integrity/tiles.js';
+
+/** The events of one ingest request: committed all together or not at all. */
+export interface AppendRequest {
+  events: PreparedEvent[];
+  /**
+   * Indexes of events whose `occurred_at` the producer left out (Vigil filled in the time of
+   * receipt): an idempotent retry of such an event matches the stored one whatever its time.
+   */
+  defaultedTimes?: ReadonlySet<number>;
+}
+
+export interface AppendedEvent {
+  id: string;
+  seq: number;
+  /** True when an event with this id and the same content was already stored (idempotent retry). */
+  duplicate: boolean;
+}
+
+export type AppendResult = { ok: true; events: AppendedEvent[] } | { ok: false; error: VigilError };
+
+/** A stored event as the store returns it: `body` is its RFC 8785 canonical JSON, byte for byte as hashed. */
+export interface EventRow {
+  seq: number;
+  occurredUs: number;
+  body: string;
+}
+
+export interface TreeHead {
+  size: number;
+  /** Root hash of the tree of `size` leaves (32 bytes; the empty-tree hash when size is 0). */
+  root: Uint8Array;
+}
+
+export interface CheckpointRecord {
+  tenant: string;
+  size: number;
+  /** The signed note, exactly as served. */
+  note: string;
+  createdAt: string;
+}
+
+/**
+ * Where Vigil keeps everything. Two implementations (sqlite/, postgres/) pass one contract suite
+ * (test/store-contract.ts). The contract:
+ *
+ * - Durable: when a write method's promise resolves, the data survives a crash of the process.
+ * - `append` is the only way events enter. For each tenant it assigns `seq` densely from 0 in
+ *   commit order, with no gaps and no duplicates even with several processes writing at once, and
+ *   extends the tenant's Merkle tree in the same transaction, so events and tree never disagree.
+ * - Events are immutable: the database itself refuses UPDATE and DELETE of event rows (only the
+ *   retention purge may delete).
+ * - Read-after-write: anything a resolved `append` stored is visible to every later read.
+ * - Tenant isolation: every read takes a tenant and never returns another tenant's rows.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Opens the database and runs pending migrations. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when the database answers; rejects (with VIGIL_ERR_UNAVAILABLE) when it does not. */
+  ping(): Promise<void>;
+
+  /**
+   * Sequences and stores the events of several requests in one transaction (group commit).
+   * Results are in request order. A request whose event reuses a stored id with other content
+   * gets `{ok: false}` with VIGIL_ERR_CONFLICT and none of its events is stored; the other
+   * requests are not affected. A storage failure rejects the whole call and stores nothing.
+   */
+  append(requests: AppendRequest[]): Promise<AppendResult[]>;
+
+  /** One page of events in `order` by (occurred_at, seq), at most `limit` rows. */
+  query(query: EventQuery): Promise<EventRow[]>;
+  getEvent(tenant: string, id: string): Promise<EventRow | null>;
+  /** Events with `fromSeq <= seq < toSeq`, ascending, at most `limit`. Purged events are absent. */
+  readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]>;
+
+  /** The tenant's Merkle tree now (size 0 for a tenant without events). */
+  treeHead(tenant: string): Promise<TreeHead>;
+  /** Stored hash tiles (C2SP tlog-tiles layout); missing keys are absent from the map. */
+  readTiles(tenant: string, keys: TileKey[]): Promise<Map<string, Uint8Array>>;
+  saveCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
+  latestCheckpoint(tenant: string): Promise<CheckpointRecord | null>;
+  /** Tenants that have at least one event, for background jobs (checkpointing, retention). */
+  tenants(): Promise<string[]>;
+
+  insertKey(key: ApiKeyRecord): Promise<void>;
+  findKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Keys of one tenant, or every key when `tenant` is undefined. */
+  listKeys(tenant?: string): Promise<ApiKeyRecord[]>;
+  /** Marks a key revoked; false when no such unrevoked key exists. */
+  revokeKey(id: string, revokedAt: string): Promise<boolean>;
+  /** True when no key has ever been created (first start). */
+  hasKeys(): Promise<boolean>;
+
+  /**
+   * A server-wide secret shared by every process on this database (cursor signing, redaction
+   * HMAC): returns the stored value, or stores `create()` on first use. Safe under races.
+   */
+  secret(name: string, create: () => string): Promise<string>;
+}

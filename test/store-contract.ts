@@ -1,0 +1,346 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '../src/domain/access.js';
+import type { PreparedEvent, StoredEvent } from '../src/domain/event.js';
+import type { EventFilter, EventQuery } from '../src/domain/filter.js';
+import { ipKeyHex } from '../src/domain/ip.js';
+import { edgeTileKeys, tileKeyString } from '../src/integrity/tiles.js';
+import type { AppendRequest, AppendResult, EventRow, Store } from '../src/store/store.js';
+import { DAY, MINUTE, T0, preparedEvent } from './support/events.js';
+import { referenceRoot } from './support/merkle-reference.js';
+
+/** What a store implementation gives the contract suite. */
+export interface StoreHarness {
+  store: Store;
+  /** Runs raw SQL on the store's database, as an attacker or operator with database access would. */
+  exec(sql: string): Promise<void>;
+  /** Releases everything (drops a throwaway database, deletes files). */
+  destroy(): Promise<void>;
+}
+
+function ok(result: AppendResult | undefined) {
+  if (!result?.ok) throw new Error(`append refused: ${result && !result.ok ? result.error.message : 'no result'}`);
+  return result.events;
+}
+
+function parse(rows: EventRow[]): StoredEvent[] {
+  return rows.map((r) => JSON.parse(r.body) as StoredEvent);
+}
+
+/**
+ * The `Store` contract (src/store/store.ts), run against every implementation. Each suite gets
+ * a fresh, empty store from `create`.
+ */
+export function describeStoreContract(name: string, create: () => Promise<StoreHarness>): void {
+  describe(`Store contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    const append = async (...requests: AppendRequest[]) => store.append(requests);
+    const appendOne = async (...events: PreparedEvent[]) => ok((await append({ events }))[0]);
+    const query = async (tenant: string, filter: EventFilter, extra: Partial<EventQuery> = {}) =>
+      parse(await store.query({ tenant, filter, order: 'desc', limit: 1000, ...extra }));
+
+    beforeAll(async () => {
+      h = await create();
+      store = h.store;
+    });
+    afterAll(async () => {
+      await h?.destroy();
+    });
+
+    describe('sequencing', () => {
+      it('assigns dense seq from 0 per tenant, in commit order', async () => {
+        const a = await appendOne(preparedEvent({ tenant: 'seq-a' }), preparedEvent({ tenant: 'seq-a' }));
+        const b = await appendOne(preparedEvent({ tenant: 'seq-b' }));
+        const a2 = await appendOne(preparedEvent({ tenant: 'seq-a' }));
+        expect(a.map((e) => e.seq)).toEqual([0, 1]);
+        expect(b.map((e) => e.seq)).toEqual([0]);
+        expect(a2.map((e) => e.seq)).toEqual([2]);
+      });
+
+      it('gives the requests of one group commit consecutive seqs in request order', async () => {
+        const results = await append(
+          { events: [preparedEvent({ tenant: 'group' })] },
+          { events: [preparedEvent({ tenant: 'group' }), preparedEvent({ tenant: 'group' })] },
+        );
+        expect(results.flatMap((r) => ok(r).map((e) => e.seq))).toEqual([0, 1, 2]);
+      });
+
+      it('stores the sealed event: seq, received_at and the canonical body', async () => {
+        const event = preparedEvent({ tenant: 'seal', context: { b: 1, a: 'x' } });
+        const [stored] = await appendOne(event);
+        const row = await store.getEvent('seal', event.id);
+        expect(row).not.toBeNull();
+        const body = JSON.parse(row!.body) as StoredEvent;
+        expect(body.seq).toBe(stored!.seq);
+        expect(body.received_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+        expect(body.context).toEqual({ a: 'x', b: 1 });
+        expect(row!.body.indexOf('"a":"x"')).toBeLessThan(row!.body.indexOf('"b":1'));
+        expect(row!.occurredUs).toBe(T0);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('accepts the same id with the same content once', async () => {
+        const event = preparedEvent({ tenant: 'idem' });
+        const [first] = await appendOne(event);
+        const [again] = await appendOne({ ...event });
+        expect(again).toEqual({ id: event.id, seq: first!.seq, duplicate: true });
+        expect(await store.readBySeq('idem', 0, 100, 100)).toHaveLength(1);
+      });
+
+      it('refuses the same id with other content and stores nothing of that request', async () => {
+        const event = preparedEvent({ tenant: 'idem2' });
+        await appendOne(event);
+        const other = preparedEvent({ tenant: 'idem2' });
+        const [refused, accepted] = await append(
+          { events: [other, { ...event, action: 'secret.delete' }] },
+          { events: [preparedEvent({ tenant: 'idem2' })] },
+        );
+        expect(refused!.ok).toBe(false);
+        if (!refused!.ok) {
+          expect(refused!.error.code).toBe('VIGIL_ERR_CONFLICT');
+          expect(refused!.error.message).toContain(event.id);
+        }
+        expect(ok(accepted).map((e) => e.seq)).toEqual([1]);
+        expect(await store.getEvent('idem2', other.id)).toBeNull();
+      });
+
+      it('treats a repeated id inside one request, and across requests of one group', async () => {
+        const event = preparedEvent({ tenant: 'idem3' });
+        const [r1, r2] = await append({ events: [event, { ...event }] }, { events: [{ ...event }] });
+        expect(ok(r1).map((e) => [e.seq, e.duplicate])).toEqual([
+          [0, false],
+          [0, true],
+        ]);
+        expect(ok(r2).map((e) => [e.seq, e.duplicate])).toEqual([[0, true]]);
+        const [bad] = await append({ events: [preparedEvent({ tenant: 'idem3', id: event.id, action: 'x.y' })] });
+        expect(bad!.ok).toBe(false);
+      });
+
+      it('matches a retry whose time was defaulted, whatever time it got', async () => {
+        const event = preparedEvent({ tenant: 'idem4', atUs: T0 });
+        await appendOne(event);
+        const retry = { ...event, occurred_at: '2026-11-02T00:00:00.000000Z' };
+        const [res] = await append({ events: [retry], defaultedTimes: new Set([0]) });
+        expect(ok(res)[0]!.duplicate).toBe(true);
+        const [strict] = await append({ events: [retry] });
+        expect(strict!.ok).toBe(false);
+      });
+
+      it('scopes ids to the tenant', async () => {
+        const event = preparedEvent({ tenant: 'idem5' });
+        await appendOne(event);
+        const [other] = await appendOne({ ...event, tenant: 'idem6', action: 'other.action' });
+        expect(other!.duplicate).toBe(false);
+      });
+    });
+
+    describe('queries', () => {
+      const T = 'q';
+      const events: PreparedEvent[] = [];
+      beforeAll(async () => {
+        const mk = (i: number, o: Partial<PreparedEvent>) => preparedEvent({ tenant: T, atUs: T0 + i * MINUTE, ...o });
+        events.push(
+          mk(0, { action: 'SECRET_READ', category: 'secrets', crud: 'read' }),
+          mk(1, {
+            action: 'SECRET_SET',
+            crud: 'update',
+            environment: 'production',
+            actor: { type: 'user', id: 'u_2', email: 'bob@acme.example', name: 'Bob' },
+          }),
+          mk(2, {
+            action: 'secret.read',
+            outcome: { success: false, status: 403, reason: 'time_window' },
+            actor: { type: 'agent', id: 'ag_1', name: 'deploy-bot' },
+            source: 'agent',
+            service: 'github',
+            client: { ip: '203.0.113.9', user_agent: 'curl/8.5', kind: 'cli', name: 'CLI' },
+          }),
+          mk(3, {
+            action: 'policy.denied',
+            category: 'policy',
+            crud: 'other',
+            log: 'audit',
+            actor: { type: 'api_key', id: 'k_1', name: 'ci' },
+            client: { ip: '198.51.100.7' },
+            outcome: { success: false, status: 403, reason: 'rate_limit' },
+            resource: { type: 'secret', id: 'sec_2', name: 'API_TOKEN', path: 'prod/api/token' },
+          }),
+          mk(4, {
+            action: 'user.login',
+            category: 'auth',
+            log: 'user',
+            resource: undefined,
+            client: { ip: '2001:db8::1' },
+            session_id: 's_9',
+            request: { id: 'req_7', method: 'POST', path: '/login' },
+          }),
+          mk(5, {
+            action: 'connector.updated',
+            category: 'connectors',
+            crud: 'update',
+            resource: { type: 'connector', id: 'c_1', name: 'Salesforce', path: 'staging/connectors/sf' },
+            changes: [{ field: 'rotation_days', old: 30, new: 90 }],
+            environment: 'staging',
+          }),
+        );
+        await appendOne(...events);
+        await appendOne(preparedEvent({ tenant: 'q-other', atUs: T0 }));
+      });
+
+      const ids = (list: StoredEvent[]) => list.map((e) => e.action);
+      const cases: [string, EventFilter, string[]][] = [
+        ['everything, newest first', {}, ['connector.updated', 'user.login', 'policy.denied', 'secret.read', 'SECRET_SET', 'SECRET_READ']],
+        ['time range [from, to)', { fromUs: T0 + MINUTE, toUs: T0 + 3 * MINUTE }, ['secret.read', 'SECRET_SET']],
+        ['log', { log: ['user'] }, ['user.login']],
+        ['category multi', { category: ['policy', 'auth'] }, ['user.login', 'policy.denied']],
+        ['exact action', { action: ['SECRET_SET'] }, ['SECRET_SET']],
+        ['action prefix', { actionPrefix: ['secret.'] }, ['secret.read']],
+        ['unknown action', { action: ['nope'] }, []],
+        ['crud', { crud: ['update'] }, ['connector.updated', 'SECRET_SET']],
+        ['actor by email', { actor: ['BOB@acme.example'] }, ['SECRET_SET']],
+        ['actor by api-key display', { actor: ['api-key:ci'] }, ['policy.denied']],
+        ['actor by agent display', { actor: ['agent:deploy-bot'] }, ['secret.read']],
+        ['actor id', { actorId: ['u_2'] }, ['SECRET_SET']],
+        ['actor type', { actorType: ['agent', 'api_key'] }, ['policy.denied', 'secret.read']],
+        ['resource type', { resourceType: ['connector'] }, ['connector.updated']],
+        ['resource id', { resourceId: ['sec_2'] }, ['policy.denied']],
+        ['resource search', { resource: 'salesf' }, ['connector.updated']],
+        ['resource path exact', { resourcePath: ['prod/api/token'] }, ['policy.denied']],
+        ['path prefix', { pathPrefix: 'prod/' }, ['policy.denied', 'secret.read', 'SECRET_SET', 'SECRET_READ']],
+        ['source', { source: ['agent'] }, ['secret.read']],
+        ['service', { service: ['github'] }, ['secret.read']],
+        ['environment', { environment: ['production', 'staging'] }, ['connector.updated', 'SECRET_SET']],
+        ['success false', { success: false }, ['policy.denied', 'secret.read']],
+        ['status exact', { status: [403] }, ['policy.denied', 'secret.read']],
+        ['status class', { statusClass: [2] }, ['connector.updated', 'user.login', 'SECRET_SET', 'SECRET_READ']],
+        ['method', { method: ['POST'] }, ['user.login']],
+        ['ip exact', { ip: [{ lo: ipKeyHex('203.0.113.9')!, hi: ipKeyHex('203.0.113.9')! }] }, ['secret.read']],
+        ['ip cidr', { ip: [{ lo: ipKeyHex('198.51.100.0')!, hi: ipKeyHex('198.51.100.255')! }] }, ['policy.denied']],
+        ['ipv6', { ip: [{ lo: ipKeyHex('2001:db8::')!, hi: ipKeyHex('2001:db8::ffff')! }] }, ['user.login']],
+        ['request id', { requestId: ['req_7'] }, ['user.login']],
+        ['session id', { sessionId: ['s_9'] }, ['user.login']],
+        ['free text: reason', { q: 'rate_lim' }, ['policy.denied']],
+        ['free text: actor', { q: 'bob' }, ['SECRET_SET']],
+        ['free text: action', { q: 'login' }, ['user.login']],
+        ['combined', { success: false, actorType: ['agent'], fromUs: T0 }, ['secret.read']],
+      ];
+      it.each(cases)('%s', async (_name, filter, expected) => {
+        expect(ids(await query(T, filter))).toEqual(expected);
+      });
+
+      it('orders ascending on request', async () => {
+        expect(ids(await query(T, { category: ['secrets'] }, { order: 'asc' }))).toEqual(['SECRET_READ', 'SECRET_SET', 'secret.read']);
+      });
+
+      it('never returns another tenant’s events', async () => {
+        expect((await query('q-other', {})).every((e) => e.tenant === 'q-other')).toBe(true);
+        expect(await query('nobody', {})).toEqual([]);
+        expect(await store.getEvent('q-other', events[0]!.id)).toBeNull();
+      });
+    });
+
+    describe('keyset pagination', () => {
+      it('walks every event exactly once in both orders, with ties on time', async () => {
+        const T = 'pages';
+        const batch = Array.from({ length: 57 }, (_, i) => preparedEvent({ tenant: T, atUs: T0 + Math.floor(i / 5) * DAY }));
+        await appendOne(...batch);
+        for (const order of ['desc', 'asc'] as const) {
+          const seen: number[] = [];
+          let after: EventQuery['after'];
+          for (;;) {
+            const rows = await store.query({ tenant: T, filter: {}, order, limit: 10, ...(after ? { after } : {}) });
+            seen.push(...rows.map((r) => r.seq));
+            if (rows.length < 10) break;
+            const last = rows[rows.length - 1]!;
+            after = { occurredUs: last.occurredUs, seq: last.seq };
+          }
+          const expected = [...Array(57).keys()];
+          expect(seen).toEqual(order === 'asc' ? expected : expected.reverse());
+        }
+      });
+    });
+
+    describe('readBySeq', () => {
+      it('reads a seq range in order', async () => {
+        const T = 'byseq';
+        await appendOne(...Array.from({ length: 20 }, () => preparedEvent({ tenant: T })));
+        const rows = await store.readBySeq(T, 5, 15, 4);
+        expect(rows.map((r) => r.seq)).toEqual([5, 6, 7, 8]);
+      });
+    });
+
+    describe('merkle tree', () => {
+      it('keeps the root equal to RFC 9162 over the stored bodies, across appends and tile edges', async () => {
+        const T = 'tree';
+        expect((await store.treeHead(T)).size).toBe(0);
+        for (const n of [1, 2, 250, 7, 300]) {
+          await appendOne(...Array.from({ length: n }, () => preparedEvent({ tenant: T })));
+        }
+        const rows = await store.readBySeq(T, 0, 10_000, 10_000);
+        const head = await store.treeHead(T);
+        expect(head.size).toBe(560);
+        expect(Buffer.from(head.root).toString('hex')).toBe(referenceRoot(rows.map((r) => r.body)).toString('hex'));
+        const tiles = await store.readTiles(T, edgeTileKeys(560));
+        expect([...tiles.keys()].sort()).toEqual(['0/2', '1/0']);
+        expect(tiles.get(tileKeyString({ level: 0, index: 2 }))!.length).toBe((560 - 512) * 32);
+      });
+    });
+
+    describe('append-only', () => {
+      it('refuses UPDATE and DELETE of events at the database', async () => {
+        await appendOne(preparedEvent({ tenant: 'locked' }));
+        await expect(h.exec("UPDATE events SET body = '{}'")).rejects.toThrow(/append-only/);
+        await expect(h.exec('DELETE FROM events')).rejects.toThrow(/append-only/);
+      });
+    });
+
+    describe('checkpoints', () => {
+      it('keeps the latest checkpoint per tenant', async () => {
+        await appendOne(preparedEvent({ tenant: 'cp' }));
+        expect(await store.latestCheckpoint('cp')).toBeNull();
+        await store.saveCheckpoint({ tenant: 'cp', size: 1, note: 'n1', createdAt: '2026-11-01T00:00:00Z' });
+        await store.saveCheckpoint({ tenant: 'cp', size: 3, note: 'n3', createdAt: '2026-11-01T00:00:01Z' });
+        await store.saveCheckpoint({ tenant: 'cp', size: 2, note: 'n2', createdAt: '2026-11-01T00:00:02Z' });
+        expect((await store.latestCheckpoint('cp'))?.note).toBe('n3');
+        expect(await store.tenants()).toContain('cp');
+      });
+    });
+
+    describe('keys and secrets', () => {
+      const key: ApiKeyRecord = {
+        id: 'k1',
+        tenant: 'acme',
+        role: 'viewer',
+        name: 'dash',
+        secretHash: 'ab'.repeat(32),
+        createdAt: '2026-11-01T00:00:00.000Z',
+        createdBy: null,
+        revokedAt: null,
+        expiresAt: null,
+      };
+      it('stores, finds, lists and revokes keys', async () => {
+        await store.insertKey(key);
+        await store.insertKey({ ...key, id: 'k2', tenant: null, role: 'admin' });
+        expect(await store.hasKeys()).toBe(true);
+        expect(await store.findKey('k1')).toEqual(key);
+        expect((await store.listKeys('acme')).map((k) => k.id)).toEqual(['k1']);
+        expect((await store.listKeys()).map((k) => k.id)).toEqual(['k1', 'k2']);
+        expect(await store.revokeKey('k1', '2026-11-02T00:00:00.000Z')).toBe(true);
+        expect(await store.revokeKey('k1', '2026-11-03T00:00:00.000Z')).toBe(false);
+        expect((await store.findKey('k1'))?.revokedAt).toBe('2026-11-02T00:00:00.000Z');
+        expect(await store.findKey('nope')).toBeNull();
+      });
+
+      it('creates a secret once and returns it after', async () => {
+        const first = await store.secret('test', () => 'one');
+        const second = await store.secret('test', () => 'two');
+        expect([first, second]).toEqual(['one', 'one']);
+      });
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
