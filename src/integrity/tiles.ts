@@ -114,24 +114,33 @@ export function appendLeaves(
 ): AppendOutcome {
   const next = new Map<number, Uint8Array[]>();
   for (const [level, hashes] of edge) next.set(level, hashes.slice());
-  const written = new Map<string, TileWrite>();
+  const full: TileWrite[] = [];
+  const touched = new Set<number>();
 
-  const push = (level: number, hash: Uint8Array, newSize: number): void => {
+  const push = (level: number, hash: Uint8Array): void => {
     const tile = next.get(level) ?? [];
     tile.push(hash);
-    const index = Math.floor((nodesAtLevel(newSize, level) - 1) / TILE_WIDTH);
-    written.set(`${level}/${index}`, { level, index, hashes: joinHashes(tile) });
+    touched.add(level);
     if (tile.length === TILE_WIDTH) {
+      const index = Math.floor((nodesAtLevel(n, level) - 1) / TILE_WIDTH);
+      full.push({ level, index, hashes: joinHashes(tile) });
       next.delete(level);
-      push(level + 1, perfectRoot(tile), newSize);
+      push(level + 1, perfectRoot(tile));
     } else {
       next.set(level, tile);
     }
   };
 
   let n = size;
-  for (const leaf of leaves) push(0, leaf, ++n);
-  return { size: n, root: rootFromEdge(next), writes: [...written.values()], edge: next };
+  for (const leaf of leaves) {
+    n++;
+    push(0, leaf);
+  }
+  // Each level's partial tile is written once, however many leaves went into it.
+  const partial = edgeTileKeys(n)
+    .filter((key) => touched.has(key.level))
+    .map((key) => ({ level: key.level, index: key.index, hashes: joinHashes(next.get(key.level)!) }));
+  return { size: n, root: rootFromEdge(next), writes: [...full, ...partial], edge: next };
 }
 
 /** Rebuilds the edge map from stored tiles read with the keys of `edgeTileKeys(size)`. */
