@@ -4,7 +4,7 @@ import type { PreparedEvent, StoredEvent } from '../src/domain/event.js';
 import type { EventFilter, EventQuery } from '../src/domain/filter.js';
 import { ipKeyHex } from '../src/domain/ip.js';
 import { edgeTileKeys, tileKeyString } from '../src/integrity/tiles.js';
-import type { AppendRequest, AppendResult, EventRow, Store } from '../src/store/store.js';
+import type { AppendRequest, AppendResult, EventRow, JobRecord, RetentionSettings, Store } from '../src/store/store.js';
 import { DAY, MINUTE, T0, preparedEvent } from './support/events.js';
 import { referenceRoot } from './support/merkle-reference.js';
 
@@ -336,6 +336,119 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
         const first = await store.secret('test', () => 'one');
         const second = await store.secret('test', () => 'two');
         expect([first, second]).toEqual(['one', 'one']);
+      });
+    });
+
+    describe('jobs', () => {
+      const job = (over: Partial<JobRecord>): JobRecord => ({
+        id: `job-${Math.random().toString(36).slice(2)}`,
+        tenant: 'jobs',
+        kind: 'export',
+        state: 'pending',
+        spec: '{"format":"csv"}',
+        progress: null,
+        result: null,
+        error: null,
+        owner: null,
+        attempts: 0,
+        createdAt: '2026-11-01T00:00:00.000Z',
+        updatedAt: '2026-11-01T00:00:00.000Z',
+        heartbeatAt: null,
+        ...over,
+      });
+      const AT = '2026-11-01T00:01:00.000Z';
+
+      it('stores, lists and claims jobs oldest first, each by one owner', async () => {
+        const first = job({ createdAt: '2026-11-01T00:00:01.000Z' });
+        const second = job({ createdAt: '2026-11-01T00:00:02.000Z', kind: 'retention' });
+        await store.createJob(second);
+        await store.createJob(first);
+        expect(await store.getJob(first.id)).toEqual(first);
+        expect(await store.getJob('nope')).toBeNull();
+        expect((await store.listJobs('jobs', { limit: 10 })).map((j) => j.id)).toEqual([second.id, first.id]);
+        expect((await store.listJobs('jobs', { kind: 'retention', limit: 10 })).map((j) => j.id)).toEqual([second.id]);
+        expect(await store.listJobs('other', { limit: 10 })).toEqual([]);
+
+        const [a, b, none] = await Promise.all([
+          store.claimJob('runner-a', AT, AT),
+          store.claimJob('runner-b', AT, AT),
+          store.claimJob('runner-c', AT, AT),
+        ]);
+        expect([a?.id, b?.id]).toEqual([first.id, second.id]);
+        expect(none).toBeNull();
+        expect(a).toMatchObject({ state: 'running', owner: 'runner-a', attempts: 1, heartbeatAt: AT });
+        expect((await store.listJobs('jobs', { states: ['running'], limit: 10 })).length).toBe(2);
+      });
+
+      it('lets only the owner of a running job update it, and never a finished one', async () => {
+        const j = job({ tenant: 'jobs2' });
+        await store.createJob(j);
+        const claimed = await store.claimJob('me', AT, AT);
+        expect(claimed?.id).toBe(j.id);
+        expect(await store.updateJob(j.id, 'someone-else', { progress: '{"rows":1}', at: AT })).toBe(false);
+        expect(await store.updateJob(j.id, 'me', { progress: '{"rows":5}', at: '2026-11-01T00:02:00.000Z' })).toBe(true);
+        expect(await store.getJob(j.id)).toMatchObject({ progress: '{"rows":5}', heartbeatAt: '2026-11-01T00:02:00.000Z', state: 'running' });
+        expect(await store.updateJob(j.id, 'me', { state: 'completed', result: '{"ok":true}', at: AT })).toBe(true);
+        expect(await store.updateJob(j.id, 'me', { state: 'failed', error: 'late', at: AT })).toBe(false);
+        expect(await store.getJob(j.id)).toMatchObject({ state: 'completed', result: '{"ok":true}', progress: '{"rows":5}', error: null });
+      });
+
+      it('hands a running job whose heartbeat went stale to a new runner', async () => {
+        const j = job({ tenant: 'jobs3' });
+        await store.createJob(j);
+        await store.claimJob('dead', AT, '2026-11-01T00:00:00.000Z');
+        expect(await store.claimJob('alive', '2026-11-01T00:00:00.000Z', AT)).toBeNull();
+        const taken = await store.claimJob('alive', '2026-11-01T00:00:30.000Z', AT);
+        expect(taken).toMatchObject({ id: j.id, owner: 'alive', attempts: 2 });
+        expect(await store.updateJob(j.id, 'dead', { state: 'failed', error: 'x', at: AT })).toBe(false);
+      });
+    });
+
+    describe('retention', () => {
+      it('stores retention settings per tenant', async () => {
+        expect(await store.getRetention('ret')).toBeNull();
+        const settings: RetentionSettings = {
+          tenant: 'ret',
+          days: 90,
+          archiveDestination: 'archive',
+          legalHold: true,
+          legalHoldReason: 'case 42',
+          updatedAt: '2026-11-01T00:00:00.000Z',
+        };
+        await store.putRetention(settings);
+        expect(await store.getRetention('ret')).toEqual(settings);
+        await store.putRetention({ ...settings, days: null, archiveDestination: null, legalHold: false, legalHoldReason: null });
+        expect(await store.getRetention('ret')).toMatchObject({ days: null, legalHold: false, archiveDestination: null });
+      });
+
+      it('purges exactly the events in range, in bounded batches, keeping the tree and its tiles', async () => {
+        const T = 'purge';
+        const events = Array.from({ length: 300 }, (_, i) => preparedEvent({ tenant: T, atUs: T0 + (i % 100) * DAY }));
+        await appendOne(...events);
+        await appendOne(preparedEvent({ tenant: 'purge-other', atUs: T0 }));
+        const head = await store.treeHead(T);
+        const keys = [{ level: 0, index: 0 }, { level: 0, index: 1 }, { level: 1, index: 0 }];
+        const tilesBefore = await store.readTiles(T, keys);
+        // Older than day 50, and only among the first 250 seqs: 150 events with i < 250 and i % 100 < 50.
+        const range = { beforeUs: T0 + 50 * DAY, belowSeq: 250 };
+        const expected = events.filter((_, i) => i < 250 && i % 100 < 50).length;
+        let total = 0;
+        for (;;) {
+          const n = await store.purgeEvents(T, range, 40);
+          expect(n).toBeLessThanOrEqual(40);
+          if (n === 0) break;
+          total += n;
+        }
+        expect(total).toBe(expected);
+        const left = await store.readBySeq(T, 0, 1000, 1000);
+        expect(left.map((r) => r.seq)).toEqual([...Array(300).keys()].filter((i) => !(i < 250 && i % 100 < 50)));
+        expect(await store.treeHead(T)).toEqual(head);
+        expect(await store.readTiles(T, keys)).toEqual(tilesBefore);
+        expect(await store.purgeEvents('purge-other', { beforeUs: T0, belowSeq: 10 }, 10)).toBe(0);
+        expect(await store.purgeEvents('nobody', range, 10)).toBe(0);
+        expect((await store.readBySeq('purge-other', 0, 10, 10)).length).toBe(1);
+        // The append-only guard is back once the purge is over.
+        await expect(h.exec('DELETE FROM events')).rejects.toThrow(/append-only/);
       });
     });
 

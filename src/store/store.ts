@@ -44,6 +44,63 @@ export interface CheckpointRecord {
   createdAt: string;
 }
 
+/** Kinds of background jobs: an export to a destination, or a retention run (archive, then purge). */
+export type JobKind = 'export' | 'retention';
+export type JobState = 'pending' | 'running' | 'completed' | 'failed';
+
+/**
+ * A background job as stored. `spec` (what to do), `progress` (how far it got, enough to resume)
+ * and `result` are JSON documents that only the job's handler reads; the store keeps them as they
+ * are. They never hold credentials: a destination is named, never described.
+ */
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  kind: JobKind;
+  state: JobState;
+  spec: string;
+  progress: string | null;
+  result: string | null;
+  /** Why a failed job failed, for people. */
+  error: string | null;
+  /** The runner that holds the job while it is running (a random id per process). */
+  owner: string | null;
+  /** How many times a runner has taken the job; a job that keeps being interrupted fails. */
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Last sign of life from the owner while running. */
+  heartbeatAt: string | null;
+}
+
+/** What `updateJob` changes; absent fields stay as they are. `updatedAt`/`heartbeatAt` move to `at`. */
+export interface JobUpdate {
+  state?: JobState;
+  progress?: string;
+  result?: string;
+  error?: string;
+  at: string;
+}
+
+/** A tenant's retention settings (DESIGN.md §7). A tenant without a row follows the platform default. */
+export interface RetentionSettings {
+  tenant: string;
+  /** Days events are kept; null follows the platform default. */
+  days: number | null;
+  /** A configured destination name that expired events are archived to before the purge. */
+  archiveDestination: string | null;
+  legalHold: boolean;
+  /** Why the hold was set (free text for people), null when there is none. */
+  legalHoldReason: string | null;
+  updatedAt: string;
+}
+
+/** The events a retention purge may delete: older than `beforeUs` and sequenced below `belowSeq`. */
+export interface PurgeRange {
+  beforeUs: number;
+  belowSeq: number;
+}
+
 /**
  * Where Vigil keeps everything. Two implementations (sqlite/, postgres/) pass one contract suite
  * (test/store-contract.ts). The contract:
@@ -103,4 +160,38 @@ export interface Store {
    * HMAC): returns the stored value, or stores `create()` on first use. Safe under races.
    */
   secret(name: string, create: () => string): Promise<string>;
+
+  /**
+   * Background jobs (exports, retention runs). Several processes may share one database:
+   * `claimJob` hands a job to exactly one runner at a time, and `updateJob` only writes while the
+   * caller still owns the job, so a runner that lost its job (taken over after its heartbeat went
+   * stale) can never overwrite the new owner's state.
+   */
+  createJob(job: JobRecord): Promise<void>;
+  getJob(id: string): Promise<JobRecord | null>;
+  /** The tenant's jobs, newest first, optionally of one kind and in some states; at most `limit`. */
+  listJobs(tenant: string, options: { kind?: JobKind; states?: JobState[]; limit: number }): Promise<JobRecord[]>;
+  /**
+   * Atomically takes the oldest job that is `pending`, or `running` with a heartbeat older than
+   * `staleBefore` (its runner is gone): sets it `running`, owned by `owner`, heartbeat `at`, and
+   * one more attempt. Null when there is none.
+   */
+  claimJob(owner: string, staleBefore: string, at: string): Promise<JobRecord | null>;
+  /**
+   * Applies `update` if the job is still `running` and owned by `owner`; false (and nothing
+   * written) otherwise. A completed or failed job never changes again.
+   */
+  updateJob(id: string, owner: string, update: JobUpdate): Promise<boolean>;
+
+  /** The tenant's retention settings, or null when it has none (platform default, no hold). */
+  getRetention(tenant: string): Promise<RetentionSettings | null>;
+  /** Stores the tenant's settings whole (insert or replace). */
+  putRetention(settings: RetentionSettings): Promise<void>;
+  /**
+   * The retention purge, the only deletion of events: deletes, in one transaction, at most
+   * `limit` of the tenant's events in `range`, oldest first, and returns how many it deleted
+   * (0 when none is left). Merkle tiles, tree heads and checkpoints are never touched, so the
+   * tree head and every proof stay valid.
+   */
+  purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number>;
 }

@@ -142,6 +142,41 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX api_keys_tenant ON api_keys (tenant);
     `,
   },
+  {
+    version: 2,
+    name: 'background jobs, retention settings',
+    sql: `
+      -- Export and retention jobs (src/export, src/retention). spec/progress/result are JSON
+      -- documents read only by the job's handler; they never hold credentials.
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'completed', 'failed')),
+        spec TEXT NOT NULL,
+        progress TEXT,
+        result TEXT,
+        error TEXT,
+        owner TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        heartbeat_at TEXT
+      );
+      CREATE INDEX jobs_tenant ON jobs (tenant, created_at);
+      -- Only unfinished jobs are looked for by state, so a partial index stays small.
+      CREATE INDEX jobs_open ON jobs (state, created_at) WHERE state IN ('pending', 'running');
+
+      CREATE TABLE retention_settings (
+        tenant TEXT PRIMARY KEY,
+        days INTEGER CHECK (days IS NULL OR days >= 1),
+        archive_destination TEXT,
+        legal_hold INTEGER NOT NULL DEFAULT 0,
+        legal_hold_reason TEXT,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version, each in its own transaction. */

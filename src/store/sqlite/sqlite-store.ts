@@ -4,11 +4,26 @@ import { VigilError } from '../../domain/errors.js';
 import type { EventQuery } from '../../domain/filter.js';
 import { EMPTY_ROOT } from '../../integrity/hash.js';
 import type { TileKey } from '../../integrity/tiles.js';
-import type { AppendRequest, AppendResult, CheckpointRecord, EventRow, Store, TreeHead } from '../store.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  CheckpointRecord,
+  EventRow,
+  JobKind,
+  JobRecord,
+  JobState,
+  JobUpdate,
+  PurgeRange,
+  RetentionSettings,
+  Store,
+  TreeHead,
+} from '../store.js';
 import { Appender, uuidBytes } from './append.js';
 import { Dictionary } from './dictionary.js';
 import { FilterCompiler } from './filter-sql.js';
+import { SqliteJobs } from './jobs.js';
 import { migrate } from './migrations.js';
+import { SqliteRetention } from './retention.js';
 import { TreeCache } from './tree-cache.js';
 
 export interface SqliteStoreOptions {
@@ -50,6 +65,8 @@ export class SqliteStore implements Store {
   private trees!: TreeCache;
   private appender!: Appender;
   private filters!: FilterCompiler;
+  private jobs!: SqliteJobs;
+  private retention!: SqliteRetention;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
@@ -65,6 +82,8 @@ export class SqliteStore implements Store {
     this.trees = new TreeCache(this.db);
     this.appender = new Appender(this.db, this.dict, this.trees);
     this.filters = new FilterCompiler(this.db, this.dict);
+    this.jobs = new SqliteJobs(this.db);
+    this.retention = new SqliteRetention(this.db, this.dict);
   }
 
   async close(): Promise<void> {
@@ -192,6 +211,38 @@ export class SqliteStore implements Store {
       this.db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(`secret:${name}`, create());
       return (this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get(`secret:${name}`))!.value;
     });
+  }
+
+  async createJob(job: JobRecord): Promise<void> {
+    guard(() => this.jobs.create(job));
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    return this.jobs.get(id);
+  }
+
+  async listJobs(tenant: string, options: { kind?: JobKind; states?: JobState[]; limit: number }): Promise<JobRecord[]> {
+    return this.jobs.list(tenant, options);
+  }
+
+  async claimJob(owner: string, staleBefore: string, at: string): Promise<JobRecord | null> {
+    return guard(() => this.jobs.claim(owner, staleBefore, at));
+  }
+
+  async updateJob(id: string, owner: string, update: JobUpdate): Promise<boolean> {
+    return guard(() => this.jobs.update(id, owner, update));
+  }
+
+  async getRetention(tenant: string): Promise<RetentionSettings | null> {
+    return this.retention.get(tenant);
+  }
+
+  async putRetention(settings: RetentionSettings): Promise<void> {
+    guard(() => this.retention.put(settings));
+  }
+
+  async purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number> {
+    return guard(() => this.retention.purge(tenant, range, limit));
   }
 }
 
