@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { bootstrapAdminKey } from '../auth/bootstrap.js';
+import type { Config } from '../config/config.js';
+import { invalid } from '../domain/errors.js';
+import { buildApp } from '../http/app.js';
+import { createLogger } from '../http/logger.js';
+import { Ingestor } from '../ingest/ingestor.js';
+import type { Store } from '../store/store.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+
+/** The store the config selects: SQLite at `<dataDir>/vigil.db` (PostgreSQL comes with issue 3). */
+export function openStore(config: Config): Store {
+  if (config.databaseUrl !== undefined) {
+    throw invalid([{ path: 'VIGIL_DATABASE_URL', message: 'the PostgreSQL store is not available in this version; unset it to use SQLite' }]);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteStore({ path: path.join(config.dataDir, 'vigil.db') });
+}
+
+/**
+ * `vigil serve`: opens the store, makes sure an admin key exists, and listens. On SIGTERM or
+ * SIGINT it stops accepting requests, lets the ones in flight finish (their events are
+ * committed), drains the ingestor and closes the store.
+ */
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const store = openStore(config);
+  await store.open();
+  const ingestor = new Ingestor(store);
+  const { app, services } = await buildApp({ store, ingestor, logger });
+
+  await bootstrapAdminKey(store, services.keys, config.adminKey, showFirstKey);
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await app.close();
+    await ingestor.drain();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', (s) => void stop(s));
+  process.once('SIGINT', (s) => void stop(s));
+}
+
+/** Printed straight to stdout, never through the logger: log pipelines must not keep it. */
+function showFirstKey(token: string): void {
+  process.stdout.write(
+    [
+      '',
+      'Vigil created the first admin key (a platform key: it can manage every tenant).',
+      'It is shown only this once; store it somewhere safe:',
+      '',
+      `  ${token}`,
+      '',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,23 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.js';
+
+/**
+ * Keys every process on one database shares, kept in the store (`Store.secret`) so that cursors
+ * issued by one process are honoured by another and redaction markers correlate across them.
+ */
+export interface ServerSecrets {
+  /** Signs pagination cursors. */
+  cursorKey: Buffer;
+  /** The redaction HMAC key of one tenant: equal values correlate within a tenant, never across. */
+  redactionKey(tenant: string): Buffer;
+}
+
+export async function loadServerSecrets(store: Store): Promise<ServerSecrets> {
+  const fresh = (): string => randomBytes(32).toString('base64url');
+  const cursorKey = Buffer.from(await store.secret('cursor-key', fresh), 'base64url');
+  const redactionRoot = Buffer.from(await store.secret('redaction-key', fresh), 'base64url');
+  return {
+    cursorKey,
+    redactionKey: (tenant) => createHmac('sha256', redactionRoot).update(tenant, 'utf8').digest(),
+  };
+}

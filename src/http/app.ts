@@ -1,0 +1,90 @@
+/**
+ * The HTTP face of Vigil: a Fastify app whose handlers are thin (schema → one service call →
+ * response). Routes:
+ *
+ *   POST   /v1/events                         ingest (writer, admin)
+ *   GET    /v1/audit/logs[/{id}]              read (viewer, auditor, admin)
+ *   GET    /v1/audit/secrets/{path}           trail of one secret
+ *   GET    /v1/audit/resources/{type}/{id}    trail of one resource
+ *   GET    /v1/audit/identities/{type}:{id}   trail of one identity
+ *   POST   /v1/keys, GET /v1/keys, DELETE /v1/keys/{id}   key management (admin)
+ *   GET    /healthz, /readyz, /openapi.json   unauthenticated
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { KeyService } from '../auth/key-service.js';
+import { loadServerSecrets } from '../config/server-secrets.js';
+import { MAX_REQUEST_BYTES } from '../domain/limits.js';
+import type { Ingestor } from '../ingest/ingestor.js';
+import { QueryService } from '../query/query-service.js';
+import type { Store } from '../store/store.js';
+import { authHook } from './auth.js';
+import { handleError, handleNotFound } from './errors.js';
+import { IngestService } from './ingest-service.js';
+import { auditRoutes } from './routes/audit.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+
+export interface AppDeps {
+  store: Store;
+  ingestor: Ingestor;
+  /** Request logs; absent: silent. Build it with `createLogger` so secrets are redacted. */
+  logger?: FastifyBaseLogger;
+}
+
+/** The services behind the routes, exposed for the CLI's bootstrap. */
+export interface AppServices {
+  keys: KeyService;
+  ingest: IngestService;
+  query: QueryService;
+}
+
+/** Builds the app (not listening). The store must be open. */
+export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: AppServices }> {
+  const secrets = await loadServerSecrets(deps.store);
+  const ingest = new IngestService(deps.ingestor, secrets);
+  const services: AppServices = {
+    ingest,
+    keys: new KeyService(deps.store, ingest),
+    query: new QueryService(deps.store, secrets.cursorKey),
+  };
+
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: MAX_REQUEST_BYTES,
+    // Unknown fields and parameters are errors, never silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil', version: '1', description: 'Tamper-evident audit log service. See docs/api.md.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'vk_<id>_<secret>' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async function openapi() {
+    return app.swagger();
+  });
+  healthRoutes(app, deps.store);
+
+  await app.register(async function v1(api) {
+    api.decorateRequest('principal', null as never);
+    api.addHook('onRequest', authHook(deps.store));
+    // Audit data and key listings must not linger in shared caches.
+    api.addHook('onSend', async function noStore(_request, reply) {
+      reply.header('cache-control', 'no-store');
+    });
+    eventRoutes(api, services.ingest);
+    auditRoutes(api, services.query);
+    keyRoutes(api, services.keys);
+  });
+  await app.ready();
+  return { app, services };
+}

@@ -1,0 +1,18 @@
+import type { FastifyRequest } from 'fastify';
+import { authenticate } from '../auth/authenticate.js';
+import type { Principal } from '../auth/principal.js';
+import type { Store } from '../store/store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set by the auth hook on every /v1 route. */
+    principal: Principal;
+  }
+}
+
+/** An onRequest hook: authenticates before the body is read, so strangers cannot make us parse it. */
+export function authHook(store: Store): (request: FastifyRequest) => Promise<void> {
+  return async function authenticateRequest(request) {
+    request.principal = await authenticate(store, request.headers.authorization);
+  };
+}
