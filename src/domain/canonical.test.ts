@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical.js';
+
+describe('canonicalJson (RFC 8785)', () => {
+  // RFC 8785 §3.2.2 input (parsed from JSON text so number literals are read as a producer's would be).
+  it('serialises the RFC example', () => {
+    const input = JSON.parse(String.raw`{
+      "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+      "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+      "literals": [null, true, false]
+    }`);
+    expect(canonicalJson(input)).toBe(
+      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
+    );
+  });
+
+  // RFC 8785 §3.2.3: sorting by UTF-16 code units puts the emoji's surrogate pair before U+FB33.
+  it('sorts keys by UTF-16 code units', () => {
+    const input = JSON.parse(String.raw`{
+      "\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One", "\ud83d\ude00": "Emoji: Grinning Face", "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis"
+    }`);
+    const text = canonicalJson(input);
+    const order = ['Carriage Return', 'One', 'Control', 'Latin Small Letter O With Diaeresis', 'Euro Sign', 'Emoji: Grinning Face', 'Hebrew Letter Dalet With Dagesh'];
+    const positions = order.map((name) => text.indexOf(name));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(text.startsWith('{"\\r":"Carriage Return","1":"One","\u0080":"Control"')).toBe(true);
+  });
+
+  // RFC 8785 Appendix B number samples.
+  it.each([
+    [1e21, '1e+21'],
+    [1e20, '100000000000000000000'],
+    [-0, '0'],
+    [5e-324, '5e-324'],
+    [1.7976931348623157e308, '1.7976931348623157e+308'],
+    [9007199254740992, '9007199254740992'],
+    [295147905179352830000, '295147905179352830000'],
+    [0.000001, '0.000001'],
+    [1e-7, '1e-7'],
+  ])('writes %d as %s', (value, text) => {
+    expect(canonicalJson(value)).toBe(text);
+  });
+
+  it('gives equal objects equal text whatever the key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, 2], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, 2] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+
+  it('drops undefined members', () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+  });
+
+  it.each([[NaN], [Infinity], [undefined]])('refuses %s', (value) => {
+    expect(() => canonicalJson(value)).toThrow();
+  });
+});
