@@ -1,0 +1,57 @@
+import pg from 'pg';
+
+const INT8_OID = 20;
+
+/**
+ * bigint columns (seq, occurred_us, sizes) as JS numbers: every value Vigil stores in one is below
+ * 2^53 (microsecond times until the year 2255, sequence numbers), so nothing is rounded.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export interface PoolOptions {
+  url: string;
+  /** Connections kept open at most. */
+  size: number;
+}
+
+/**
+ * A connection pool that recovers by itself: a connection that fails is dropped, and the next
+ * request opens a new one. Waiting for a connection is bounded, so a database that does not
+ * answer turns into an error (VIGIL_ERR_UNAVAILABLE) instead of a request that hangs.
+ */
+export function createPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.size,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'vigil',
+    types,
+  });
+  // An idle connection that dies (server restart, pg_terminate_backend) is reported here; the pool
+  // has already dropped it, and the next query reports any outage to its caller.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
+ * throws. A connection that failed is destroyed rather than put back in the pool.
+ */
+export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (err) {
+    // Destroying the connection rolls back whatever was open on it.
+    client.release(err instanceof Error ? err : true);
+    throw err;
+  }
+}
