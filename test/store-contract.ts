@@ -218,6 +218,13 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
         ['ip exact', { ip: [{ lo: ipKeyHex('203.0.113.9')!, hi: ipKeyHex('203.0.113.9')! }] }, ['secret.read']],
         ['ip cidr', { ip: [{ lo: ipKeyHex('198.51.100.0')!, hi: ipKeyHex('198.51.100.255')! }] }, ['policy.denied']],
         ['ipv6', { ip: [{ lo: ipKeyHex('2001:db8::')!, hi: ipKeyHex('2001:db8::ffff')! }] }, ['user.login']],
+        [
+          'not ip (unfamiliar addresses): events with an ip outside the ranges',
+          { notIp: [{ lo: ipKeyHex('203.0.113.0')!, hi: ipKeyHex('203.0.113.255')! }] },
+          ['user.login', 'policy.denied'],
+        ],
+        ['actor id or alias: an email', { actorIdOrAlias: ['bob@ACME.example'] }, ['SECRET_SET']],
+        ['actor id or alias: an id', { actorIdOrAlias: ['ag_1'] }, ['secret.read']],
         ['request id', { requestId: ['req_7'] }, ['user.login']],
         ['session id', { sessionId: ['s_9'] }, ['user.login']],
         ['free text: reason', { q: 'rate_lim' }, ['policy.denied']],

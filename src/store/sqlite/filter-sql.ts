@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventFilter, EventQuery } from '../../domain/filter.js';
+import type { EventFilter, EventQuery, IpRange } from '../../domain/filter.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { RESOURCE_ALIAS, TERM, type Dictionary, type TermKind } from './dictionary.js';
 
@@ -138,6 +138,7 @@ export class FilterCompiler {
     collect(f.actor, (v) => this.aliasActors.all(tenantId, v));
     collect(f.actorId, (v) => this.actorsByExtId.all(tenantId, v));
     collect(f.actorType, (v) => this.actorsByType.all(tenantId, v));
+    collect(f.actorIdOrAlias, (v) => [...this.actorsByExtId.all(tenantId, v), ...this.aliasActors.all(tenantId, v)]);
     return intersect('actor_id', sets);
   }
 
@@ -167,10 +168,13 @@ export class FilterCompiler {
   }
 
   private ips(f: EventFilter): Where | undefined {
-    if (!f.ip?.length) return undefined;
-    return anyOf(
-      f.ip.map((r) => ({ sql: 'ip BETWEEN ? AND ?', params: [Buffer.from(r.lo, 'hex'), Buffer.from(r.hi, 'hex')] })),
-    );
+    const parts: Where[] = [];
+    if (f.ip?.length) parts.push(anyOf(f.ip.map(ipRange)));
+    if (f.notIp?.length) {
+      const inside = anyOf(f.notIp.map(ipRange));
+      parts.push({ sql: `ip IS NOT NULL AND NOT ${inside.sql}`, params: inside.params });
+    }
+    return parts.length ? { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) } : undefined;
   }
 
   /** Free text over action, actor aliases, resource aliases and the outcome's reason. */
@@ -187,6 +191,10 @@ export class FilterCompiler {
     parts.push({ sql: "json_extract(body, '$.outcome.reason') LIKE ? ESCAPE '\\'", params: [like] });
     return anyOf(parts);
   }
+}
+
+function ipRange(range: IpRange): Where {
+  return { sql: '(ip BETWEEN ? AND ?)', params: [Buffer.from(range.lo, 'hex'), Buffer.from(range.hi, 'hex')] };
 }
 
 /** Adds to `sets` the ids that each filter's values resolve to (one set per filter present). */
