@@ -46,7 +46,7 @@ export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId): 
   if (!tile || tile.length < end) {
     throw new Error(`merkle tile ${tileKeyString(key)} missing or short for node ${node.height}/${node.index}`);
   }
-  return perfectRoot(splitHashes(tile.subarray(offset * HASH_SIZE, end)));
+  return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
 }
 
 /** The MTH of one proof step: its parts hashed together from the right. */

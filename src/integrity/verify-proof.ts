@@ -82,7 +82,7 @@ export function verifyConsistency(
   const old = chainBorder(chainInnerRight(seed, innerPart, mask, hash), borderPart, hash);
   if (!sameBytes(old, root1)) throw new ProofError('root1', 'does not match the old root computed from the proof');
   const grown = chainBorder(chainInner(seed, innerPart, mask, hash), borderPart, hash);
-  if (!sameBytes(grown, root2)) throw new ProofError('root2', 'does not match the new root computed from the proof');
+  if (!sameBytes(grown, root2)) throw new ProofError('root2', 'does not match the new root computed from root1 and the proof');
 }
 
 function verifySameTree(size: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {

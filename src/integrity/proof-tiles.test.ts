@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ProofError } from './errors.js';
+import { EMPTY_ROOT, hashLeaf } from './hash.js';
+import { consistencyNodes, inclusionNodes } from './proof-nodes.js';
+import { consistencyProof, inclusionProof, nodeHash, nodeSource, rootAt, tileKeysFor, type ReadTiles } from './proof-tiles.js';
+import { appendLeaves, perfectRoot, tileKeyString, type TileKey } from './tiles.js';
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+describe('nodeSource', () => {
+  it('finds a node in the tile level of its height, as the perfect root of 2^(h mod 8) hashes', () => {
+    expect(nodeSource({ height: 0, index: 5 })).toEqual({ key: { level: 0, index: 0 }, offset: 5, count: 1 });
+    expect(nodeSource({ height: 0, index: 300 })).toEqual({ key: { level: 0, index: 1 }, offset: 44, count: 1 });
+    expect(nodeSource({ height: 3, index: 2 })).toEqual({ key: { level: 0, index: 0 }, offset: 16, count: 8 });
+    expect(nodeSource({ height: 7, index: 3 })).toEqual({ key: { level: 0, index: 1 }, offset: 128, count: 128 });
+    expect(nodeSource({ height: 8, index: 3 })).toEqual({ key: { level: 1, index: 0 }, offset: 3, count: 1 });
+    expect(nodeSource({ height: 15, index: 1 })).toEqual({ key: { level: 1, index: 0 }, offset: 128, count: 128 });
+    expect(nodeSource({ height: 16, index: 0 })).toEqual({ key: { level: 2, index: 0 }, offset: 0, count: 1 });
+  });
+
+  it('stays exact up to 2^53 leaves', () => {
+    expect(nodeSource({ height: 0, index: MAX - 1 })).toEqual({
+      key: { level: 0, index: Math.floor((MAX - 1) / 256) },
+      offset: 254,
+      count: 1,
+    });
+    expect(nodeSource({ height: 52, index: 1 })).toEqual({ key: { level: 6, index: 0 }, offset: 16, count: 16 });
+    expect(nodeSource({ height: 33, index: 2 ** 19 + 1 })).toEqual({ key: { level: 4, index: 4096 }, offset: 2, count: 2 });
+  });
+});
+
+describe('tileKeysFor', () => {
+  const levels = (size: number) => Math.floor(Math.log2(size) / 8) + 1;
+
+  it('needs at most two tiles per tile level for any proof, at any size below 2^53', () => {
+    const sizes = fc.tuple(fc.integer({ min: 1, max: MAX }), fc.integer({ min: 1, max: MAX }));
+    fc.assert(
+      fc.property(sizes, ([x, y]) => {
+        const [small, large] = x <= y ? [x, y] : [y, x];
+        expect(tileKeysFor(inclusionNodes(small - 1, large)).length).toBeLessThanOrEqual(2 * levels(large));
+        expect(tileKeysFor(consistencyNodes(small, large)).length).toBeLessThanOrEqual(2 * levels(large));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('lists each tile once', () => {
+    const keys = tileKeysFor(inclusionNodes(1000, 70_000)).map(tileKeyString);
+    expect(new Set(keys).size).toBe(keys.length);
+    // The leaf's tile and the right edge's partial tile at level 0; the path's tile and the
+    // right edge's at level 1 (70,000 = 65,536 + 4,096 + 256 + 112).
+    expect(keys.sort()).toEqual(['0/3', '0/273', '1/0', '1/1'].sort());
+  });
+});
+
+describe('proofs from a tile reader', () => {
+  const leaves = Array.from({ length: 600 }, (_, i) => hashLeaf(`leaf ${i}`));
+  const grown = appendLeaves(0, new Map(), leaves);
+  const stored = new Map(grown.writes.map((w) => [tileKeyString(w), w.hashes]));
+
+  /** A reader over `tiles` that records every call. */
+  function reader(tiles: ReadonlyMap<string, Uint8Array>): ReadTiles & { calls: TileKey[][] } {
+    const calls: TileKey[][] = [];
+    const read = async (keys: TileKey[]) => {
+      calls.push(keys);
+      return new Map(keys.flatMap((k) => (tiles.has(tileKeyString(k)) ? [[tileKeyString(k), tiles.get(tileKeyString(k))!]] : [])));
+    };
+    return Object.assign(read, { calls });
+  }
+
+  it('reads all the tiles a proof needs in one call', async () => {
+    const read = reader(stored);
+    await inclusionProof(read, 3, 600);
+    await consistencyProof(read, 300, 600);
+    await rootAt(read, 599);
+    expect(read.calls.map((keys) => keys.map(tileKeyString).sort())).toEqual([
+      ['0/0', '0/2', '1/0'],
+      ['0/1', '0/2', '1/0'],
+      ['0/2', '1/0'],
+    ]);
+  });
+
+  it('rejects an impossible request with ProofError before reading anything', async () => {
+    const read = reader(stored);
+    await expect(inclusionProof(read, 600, 600)).rejects.toThrow(ProofError);
+    await expect(consistencyProof(read, 0, 600)).rejects.toThrow(ProofError);
+    await expect(consistencyProof(read, 601, 600)).rejects.toThrow(ProofError);
+    await expect(rootAt(read, -1)).rejects.toThrow(ProofError);
+    expect(read.calls).toEqual([]);
+  });
+
+  it('needs no tiles for the empty tree, a one-leaf tree or equal sizes', async () => {
+    const read = reader(new Map());
+    expect(await rootAt(read, 0)).toEqual(EMPTY_ROOT);
+    expect(await inclusionProof(read, 0, 1)).toEqual([]);
+    expect(await consistencyProof(read, 5, 5)).toEqual([]);
+  });
+
+  it('fails loudly when a tile is missing or shorter than the tree size needs', async () => {
+    const missing = new Map(stored);
+    missing.delete('0/1');
+    await expect(inclusionProof(reader(missing), 300, 600)).rejects.toThrow(/merkle tile 0\/1 missing or short/);
+    const short = new Map(stored);
+    short.set('0/2', stored.get('0/2')!.subarray(0, 32 * 10));
+    await expect(rootAt(reader(short), 600)).rejects.toThrow(/merkle tile 0\/2 missing or short/);
+    expect(() => nodeHash(short, { height: 3, index: 65 })).toThrow(/node 3\/65/);
+  });
+
+  it('hashes a node as the perfect root of its slice of the tile', () => {
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    expect(hex(nodeHash(stored, { height: 2, index: 70 }))).toBe(hex(perfectRoot(leaves.slice(280, 284))));
+    expect(hex(nodeHash(stored, { height: 8, index: 1 }))).toBe(hex(perfectRoot(leaves.slice(256, 512))));
+    expect(hex(nodeHash(stored, { height: 0, index: 599 }))).toBe(hex(leaves[599]!));
+  });
+});
