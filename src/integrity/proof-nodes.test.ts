@@ -109,7 +109,7 @@ describe('consistencyNodes', () => {
   it('covers the new tree, and separately the old one, with the old root where it is a power of two (any size < 2^53)', () => {
     const sizes = fc
       .tuple(fc.integer({ min: 1, max: MAX }), fc.integer({ min: 1, max: MAX }))
-      .map(([x, y]) => (x <= y ? [x, y] : [y, x]) as const);
+      .map(([x, y]): [number, number] => (x <= y ? [x, y] : [y, x]));
     fc.assert(
       fc.property(sizes, ([size1, size2]) => {
         const ranges = consistencyNodes(size1, size2).map(stepRange);

@@ -61,7 +61,7 @@ const sizeAndLeaf = fc
 const twoSizes = fc
   .tuple(fc.integer({ min: 1, max: MAX }), fc.integer({ min: 1, max: MAX }))
   .filter(([x, y]) => x !== y)
-  .map(([x, y]) => (x < y ? [x, y] : [y, x]) as const);
+  .map(([x, y]): [number, number] => (x < y ? [x, y] : [y, x]));
 
 describe('symbolic verification of the proofs proof-nodes selects', () => {
   it('verifies every proof of every tree of 1..128 leaves', () => {
