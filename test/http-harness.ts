@@ -19,7 +19,7 @@ export interface Harness {
   services: AppServices;
   dir: string;
   dbPath: string;
-  /** The platform admin key. */
+  /** The platform admin key ('' when started without one). */
   admin: string;
   /** Creates a key through the API (as the platform admin unless `as` is given); returns its secret. */
   key(role: Role, tenant: string | null, as?: string): Promise<string>;
@@ -32,14 +32,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `withAdmin: false` leaves the store without any key, as on a first start. */
+export async function startHarness({ withAdmin = true } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-http-'));
   const dbPath = path.join(dir, 'vigil.db');
   const store = new SqliteStore({ path: dbPath });
   await store.open();
   const ingestor = new Ingestor(store);
   const { app, services } = await buildApp({ store, ingestor });
-  const admin = (await services.keys.createAsSystem({ name: 'admin', role: 'admin' }, generateApiKey())).token;
+  const admin = withAdmin ? (await services.keys.createAsSystem({ name: 'admin', role: 'admin' }, generateApiKey())).token : '';
 
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
   const harness: Harness = {
@@ -60,7 +61,8 @@ export async function startHarness(): Promise<Harness> {
       return res.json<{ secret: string }>().secret;
     },
     send(key, body, headers = {}, query = '') {
-      return app.inject({ method: 'POST', url: `/v1/events${query}`, headers: { ...auth(key), ...headers }, payload: body as object });
+      const json = { 'content-type': 'application/json' };
+      return app.inject({ method: 'POST', url: `/v1/events${query}`, headers: { ...auth(key), ...json, ...headers }, payload: JSON.stringify(body) });
     },
     get(key, url, query) {
       const qs = typeof query === 'string' ? query : query ? toQueryString(query) : '';

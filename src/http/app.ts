@@ -57,6 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     // Unknown fields and parameters are errors, never silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  // The API speaks JSON only: other bodies get a 415 rather than being parsed as text.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { authenticate } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
+import { VigilError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 
 declare module 'fastify' {
@@ -13,6 +14,12 @@ declare module 'fastify' {
 /** An onRequest hook: authenticates before the body is read, so strangers cannot make us parse it. */
 export function authHook(store: Store): (request: FastifyRequest) => Promise<void> {
   return async function authenticateRequest(request) {
-    request.principal = await authenticate(store, request.headers.authorization);
+    try {
+      request.principal = await authenticate(store, request.headers.authorization);
+    } catch (err) {
+      // The key store not answering is an outage (retry), not a bad key.
+      if (err instanceof VigilError) throw err;
+      throw new VigilError('VIGIL_ERR_UNAVAILABLE', 'cannot check the API key: the store does not answer; retry');
+    }
   };
 }

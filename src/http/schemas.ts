@@ -115,9 +115,10 @@ export const IngestBody = Type.Union(
   { description: `One event, or a batch of up to ${MAX_BATCH_EVENTS}.` },
 );
 
-export const IngestQuery = Type.Object({
-  partial: Type.Optional(Type.Boolean({ description: 'true: store the valid events and report each item; default all-or-nothing.' })),
-});
+export const IngestQuery = Type.Object(
+  { partial: Type.Optional(Type.Boolean({ description: 'true: store the valid events and report each item; default all-or-nothing.' })) },
+  { additionalProperties: false },
+);
 
 export const IngestHeaders = Type.Object({
   'idempotency-key': Type.Optional(

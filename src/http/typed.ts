@@ -11,3 +11,8 @@ export type TypedApp = FastifyInstance<RawServerDefault, IncomingMessage, Server
 export function documentBody(body: TSchema): SwaggerTransform {
   return ({ schema, url }) => ({ schema: { ...schema, body }, url });
 }
+
+/** A route's OpenAPI transform that names a wildcard (`*`) as a path parameter, e.g. `{path}`. */
+export function documentWildcard(url: string, params: TSchema): SwaggerTransform {
+  return ({ schema }) => ({ schema: { ...schema, params }, url });
+}

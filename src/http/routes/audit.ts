@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { QueryService } from '../../query/query-service.js';
 import type { Trail } from '../../query/trails.js';
 import { FilterQuery, Refs, TenantQuery } from '../schemas.js';
-import type { TypedApp } from '../typed.js';
+import { documentWildcard, type TypedApp } from '../typed.js';
 
 const errors = { '4xx': Refs.Error, 503: Refs.Error };
 
@@ -36,7 +36,12 @@ export function auditRoutes(app: FastifyInstance, query: QueryService): void {
 
   typed.get(
     '/v1/audit/secrets/*',
-    page(['trails'], 'Trail of one secret, by path or name (/v1/audit/secrets/prod/db/password)', Type.Object({ '*': Type.String() })),
+    {
+      ...page(['trails'], 'Trail of one secret, by path or name (/v1/audit/secrets/prod/db/password)', Type.Object({ '*': Type.String() })),
+      config: {
+        swaggerTransform: documentWildcard('/v1/audit/secrets/:path', Type.Object({ path: Type.String({ description: 'Secret path (may contain /) or name' }) })),
+      },
+    },
     async function secretTrail(request, reply) {
       return trail(reply, request.principal, request.query, { kind: 'secret', path: request.params['*'] });
     },
