@@ -77,6 +77,12 @@ export class Dictionary {
        SELECT id, name FROM added UNION ALL SELECT t.id, t.name FROM tenants t JOIN wanted USING (name)`,
       [missing],
     );
+    if (rows.length < missing.length) {
+      // Created by another process after this statement's snapshot: visible to a new statement.
+      const found = new Set(rows.map((r) => r.name));
+      const late = missing.filter((name) => !found.has(name));
+      rows.push(...(await this.pool.query<{ id: number; name: string }>('SELECT id, name FROM tenants WHERE name = ANY($1::text[])', [late])).rows);
+    }
     await this.pool.query(
       `INSERT INTO tree_heads (tenant_id, size, root) SELECT id, 0, $2 FROM unnest($1::int[]) AS id ORDER BY id
        ON CONFLICT DO NOTHING`,
