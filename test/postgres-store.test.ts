@@ -89,7 +89,7 @@ describePostgres('PostgreSQL store: schema, partitions, append-only, caches', ()
     await sql('COMMIT');
     // This store still believes the month has a partition: the insert fails, it re-checks, creates it, retries.
     const [result] = await store.append([{ events: [preparedEvent({ tenant: 'dropped', atUs: at + 1 })] }]);
-    expect(result!.ok && result.events.map((e) => e.seq)).toEqual([1]);
+    expect(result!.ok && result!.events.map((e) => e.seq)).toEqual([1]);
     expect((await store.readBySeq('dropped', 0, 10, 10)).map((r) => r.seq)).toEqual([1]);
   });
 
@@ -145,7 +145,7 @@ describePostgres('PostgreSQL store: schema, partitions, append-only, caches', ()
     await sql('DROP FUNCTION fail_insert()');
 
     const [result] = await store.append([{ events: [preparedEvent({ tenant: T, ...fresh })] }]);
-    expect(result!.ok && result.events.map((e) => e.seq)).toEqual([1]);
+    expect(result!.ok && result!.events.map((e) => e.seq)).toEqual([1]);
     for (const filter of [{ actorId: ['u_new'] }, { actor: ['NEW@acme.example'] }, { resourceId: ['sec_new'] }, { action: ['secret.created'] }]) {
       expect((await store.query({ tenant: T, filter, order: 'desc', limit: 10 })).map((r) => r.seq)).toEqual([1]);
     }
