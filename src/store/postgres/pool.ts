@@ -37,20 +37,33 @@ export function createPool(options: PoolOptions): pg.Pool {
   return pool;
 }
 
-/**
- * Runs `fn` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
- * throws. A connection that failed is destroyed rather than put back in the pool.
- */
+/** Runs `fn` in one transaction on one connection: COMMIT when it resolves, rolled back when it throws. */
 export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
+    return result;
+  });
+}
+
+/**
+ * Runs `fn` on one connection of the pool. A connection that fails is destroyed rather than put
+ * back (destroying it also rolls back whatever transaction was open on it).
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // A connection lost between two queries is reported as an 'error' event, not to any query:
+  // the next query on it fails, which is where the caller hears of it.
+  const ignore = (): void => undefined;
+  client.on('error', ignore);
+  try {
+    const result = await fn(client);
+    client.off('error', ignore);
     client.release();
     return result;
   } catch (err) {
-    // Destroying the connection rolls back whatever was open on it.
+    client.off('error', ignore);
     client.release(err instanceof Error ? err : true);
     throw err;
   }

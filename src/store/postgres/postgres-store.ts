@@ -25,7 +25,7 @@ import { PostgresJobs } from './jobs.js';
 import { QueryCompiler, type Statement } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
-import { createPool } from './pool.js';
+import { createPool, withClient } from './pool.js';
 import { PostgresRetention } from './retention.js';
 import { readTiles, TreeCache } from './tree-cache.js';
 
@@ -71,14 +71,7 @@ export class PostgresStore implements Store {
 
   async open(): Promise<void> {
     await guard(async () => {
-      const client = await this.pool.connect();
-      try {
-        await migrate(client);
-        client.release();
-      } catch (err) {
-        client.release(err as Error);
-        throw err;
-      }
+      await withClient(this.pool, migrate);
       await this.partitions.load();
       await this.partitions.ensure([], nowMicros());
     });
