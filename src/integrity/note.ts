@@ -194,11 +194,13 @@ function importKey(what: string, load: () => KeyObject): KeyObject {
   }
 }
 
-/** Key names (C2SP): non-empty, without Unicode spaces or "+". */
+/** A valid key name (C2SP): non-empty, without Unicode spaces or "+" (nor control characters). */
+export function isKeyName(name: string): boolean {
+  return name !== '' && !/[\p{White_Space}+\p{Cc}\p{Cs}]/u.test(name);
+}
+
 function checkName(name: string, what: string): void {
-  if (name === '' || /[\p{White_Space}+\p{Cc}\p{Cs}]/u.test(name)) {
-    throw new NoteError(`${what} must be non-empty, without spaces, "+" or control characters`);
-  }
+  if (!isKeyName(name)) throw new NoteError(`${what} must be non-empty, without spaces, "+" or control characters`);
 }
 
 /** Notes (C2SP) are valid UTF-8 without ASCII control characters other than newline. */
