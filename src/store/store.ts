@@ -1,6 +1,6 @@
 import type { ApiKeyRecord } from '../domain/access.js';
 import type { PreparedEvent } from '../domain/event.js';
-import type { EventQuery } from '../domain/filter.js';
+import type { EventFilter, EventQuery } from '../domain/filter.js';
 import type { VigilError } from '../domain/errors.js';
 import type { TileKey } from '../integrity/tiles.js';
 
@@ -99,6 +99,99 @@ export interface RetentionSettings {
 export interface PurgeRange {
   beforeUs: number;
   belowSeq: number;
+}
+
+/** Dimensions a summary groups by (`group_by`). */
+export const SUMMARY_DIMENSIONS = [
+  'action',
+  'category',
+  'actor',
+  'resource',
+  'outcome',
+  'source',
+  'service',
+  'environment',
+  'log',
+] as const;
+export type SummaryDimension = (typeof SUMMARY_DIMENSIONS)[number];
+
+/** Time buckets of a summary (`bucket`), in UTC. */
+export const BUCKET_UNITS = ['minute', 'hour', 'day'] as const;
+export type BucketUnit = (typeof BUCKET_UNITS)[number];
+
+/** A validated summary request (built by query/summary.ts). */
+export interface SummaryQuery {
+  tenant: string;
+  /** Which events count. A summary is always bounded in time: [fromUs, toUs) is required. */
+  filter: EventFilter & { fromUs: number; toUs: number };
+  groupBy: readonly SummaryDimension[];
+  bucket?: BucketUnit;
+  /** Entries per group and baselines kept, largest first. */
+  top: number;
+  /** Per-actor baselines, anchored at `filter.toUs` (see store/summary-tally.ts BASELINE). */
+  baseline: boolean;
+  /**
+   * Most event rows a summary may read where rollups cannot answer. A summary that would read
+   * more is refused with VIGIL_ERR_VALIDATION before anything is read.
+   */
+  maxScanRows: number;
+  /** `scan` reads the events even where rollups could answer: to check one path against the other. */
+  plan?: 'auto' | 'scan';
+}
+
+export interface SummaryCount {
+  count: number;
+  failures: number;
+}
+
+export interface SummaryBucket extends SummaryCount {
+  startUs: number;
+}
+
+/** One entry of a group: `key` identifies the value (filterable), `label` is how people see it. */
+export interface SummaryGroup extends SummaryCount {
+  key: string;
+  label: string;
+}
+
+/** An actor's events in the last 24 hours against its daily counts before. */
+export interface ActorBaseline {
+  actorId: string;
+  label: string;
+  today: number;
+  mean: number;
+  stddev: number;
+  z: number;
+  flagged: boolean;
+}
+
+/** How a summary was read: from rollups (and the events at the range's ragged edges), or by a scan. */
+export type SummaryPlan = 'rollup' | 'scan';
+
+export interface SummaryCounts extends SummaryCount {
+  /** Every bucket of the range, zeros included, oldest first; present when a bucket was asked. */
+  buckets?: SummaryBucket[];
+  /** The top entries of each `groupBy` dimension, largest count first (ties by key). */
+  groups: Partial<Record<SummaryDimension, SummaryGroup[]>>;
+  /** Present when baselines were asked: highest z first. */
+  baselines?: ActorBaseline[];
+  plan: { counts: SummaryPlan; baselines?: SummaryPlan };
+}
+
+/** The summary read path of a store (folded into `Store` once every store implements it). */
+export interface Summaries {
+  /**
+   * Counts the tenant's events matching `query.filter`: total and failures, time buckets, the
+   * top values of each dimension asked, per-actor baselines. Never reads another tenant's rows.
+   * Reads rollups, which `append` maintains in its own transaction (so they are as durable as
+   * the events), wherever they can answer: a filter on time, log, success and at most one rollup
+   * dimension, grouped by that dimension, log or outcome (any dimension when the filter names
+   * none); the ragged edges of the range come from the events. Otherwise it scans the events
+   * through the narrowest index, refusing (VIGIL_ERR_VALIDATION) when that would read more than
+   * `maxScanRows` rows. Both ways give the same answer. The retention purge leaves rollups as
+   * they are, so counts over purged time remain.
+   */
+  summarize(query: SummaryQuery): Promise<SummaryCounts>;
 }
 
 /**

@@ -6,9 +6,11 @@ import { sameContent, sameEvent, sealEvent } from '../../domain/seal.js';
 import { nowMicros, parseTimeMicros } from '../../domain/time.js';
 import { hashLeaf } from '../../integrity/hash.js';
 import { appendLeaves } from '../../integrity/tiles.js';
+import { RollupDeltas } from '../rollups.js';
 import type { AppendRequest, AppendResult, AppendedEvent } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { TERM, type Dictionary } from './dictionary.js';
+import { RollupWriter } from './rollups.js';
 import type { TreeCache, TenantTree } from './tree-cache.js';
 
 /** 16 bytes of a UUID string. */
@@ -28,6 +30,7 @@ interface Stored {
  */
 export class Appender {
   private readonly stmt;
+  private readonly rollups: RollupWriter;
 
   constructor(
     private readonly db: Database.Database,
@@ -40,6 +43,7 @@ export class Appender {
         resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
+    this.rollups = new RollupWriter(db);
   }
 
   /**
@@ -53,6 +57,8 @@ export class Appender {
       results = this.db.transaction(() => {
         const out = requests.map((request) => this.appendRequest(request, batch));
         batch.extendTrees();
+        // Step 2c: the summary rollups of every stored event, one upsert per touched bucket and value.
+        this.rollups.write(batch.rollups);
         return out;
       }).immediate();
     } catch (err) {
@@ -111,20 +117,33 @@ export class Appender {
     batch.stored.set(`${event.tenant}\0${event.id}`, { body, seq });
     const d = this.dict;
     const ip = event.client?.ip === undefined ? null : ipKeyHex(event.client.ip);
-    this.stmt.insert.run(
-      tenantId,
-      seq,
-      parseTimeMicros(event.occurred_at),
-      uuidBytes(event.id),
-      LOG_CODE[event.log],
+    const ts = parseTimeMicros(event.occurred_at)!;
+    const log = LOG_CODE[event.log];
+    // In rollups.ts VALUE_DIMS order: action, category, actor, resource, source, service, environment.
+    const values = [
       d.term(TERM.action, event.action),
       d.term(TERM.category, event.category),
-      CRUD_CODE[event.crud],
       d.actor(tenantId, event.actor),
       event.resource ? d.resource(tenantId, event.resource) : null,
       d.optionalTerm(TERM.source, event.source),
       d.optionalTerm(TERM.service, event.service),
       d.optionalTerm(TERM.environment, event.environment),
+    ] as const;
+    const [action, category, actor, resource, source, service, environment] = values;
+    this.stmt.insert.run(
+      tenantId,
+      seq,
+      ts,
+      uuidBytes(event.id),
+      log,
+      action,
+      category,
+      CRUD_CODE[event.crud],
+      actor,
+      resource,
+      source,
+      service,
+      environment,
       event.outcome.success ? 1 : 0,
       event.outcome.status ?? null,
       d.optionalTerm(TERM.method, event.request?.method),
@@ -133,6 +152,7 @@ export class Appender {
       event.session_id ?? null,
       body,
     );
+    batch.rollups.add({ tenantId, tsUs: ts, log, success: event.outcome.success, values });
     return seq;
   }
 }
@@ -152,6 +172,7 @@ function conflict(event: PreparedEvent, index: number): AppendResult {
 class Batch {
   readonly receivedUs = nowMicros();
   readonly stored = new Map<string, Stored>();
+  readonly rollups = new RollupDeltas();
   private readonly trees = new Map<number, TenantTree & { leaves: Uint8Array[] }>();
   private readonly extended: [number, TenantTree][] = [];
 

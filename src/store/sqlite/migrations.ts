@@ -177,6 +177,48 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'summary rollups',
+    sql: `
+      -- Summary rollups (store/rollups.ts, docs/architecture.md "Summaries"): events and
+      -- failures per tenant, dimension (0 total, 1 action, 2 category, 3 actor, 4 resource,
+      -- 5 source, 6 service, 7 environment), span (1 hour, 2 day), bucket start in hours since
+      -- the epoch, log and value id (0 for total). The append transaction keeps them; the
+      -- retention purge leaves them. Primary key order serves "one dimension over a time range".
+      CREATE TABLE rollups (
+        tenant_id INTEGER NOT NULL,
+        dim INTEGER NOT NULL,
+        span INTEGER NOT NULL,
+        start_hour INTEGER NOT NULL,
+        log INTEGER NOT NULL,
+        value_id INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        failures INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, dim, span, start_hour, log, value_id)
+      ) WITHOUT ROWID;
+
+      -- Backfill from the events stored before this migration (ts is never negative).
+      INSERT INTO rollups (tenant_id, dim, span, start_hour, log, value_id, count, failures)
+      SELECT tenant_id, dim, 1, hour, log, value_id, count(*), count(*) - sum(success)
+      FROM (
+        SELECT tenant_id, ts / 3600000000 AS hour, log, success, 0 AS dim, 0 AS value_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 1, action_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 2, category_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 3, actor_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 4, resource_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 5, source_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 6, service_id FROM events
+        UNION ALL SELECT tenant_id, ts / 3600000000, log, success, 7, environment_id FROM events
+      )
+      WHERE value_id IS NOT NULL
+      GROUP BY tenant_id, dim, hour, log, value_id;
+      INSERT INTO rollups (tenant_id, dim, span, start_hour, log, value_id, count, failures)
+      SELECT tenant_id, dim, 2, start_hour - start_hour % 24, log, value_id, sum(count), sum(failures)
+      FROM rollups WHERE span = 1
+      GROUP BY tenant_id, dim, start_hour - start_hour % 24, log, value_id;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version, each in its own transaction. */

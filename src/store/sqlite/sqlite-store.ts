@@ -16,6 +16,9 @@ import type {
   PurgeRange,
   RetentionSettings,
   Store,
+  Summaries,
+  SummaryCounts,
+  SummaryQuery,
   TreeHead,
 } from '../store.js';
 import { Appender, uuidBytes } from './append.js';
@@ -24,6 +27,7 @@ import { FilterCompiler } from './filter-sql.js';
 import { SqliteJobs } from './jobs.js';
 import { migrate } from './migrations.js';
 import { SqliteRetention } from './retention.js';
+import { SqliteSummaries } from './summary.js';
 import { TreeCache } from './tree-cache.js';
 
 export interface SqliteStoreOptions {
@@ -58,7 +62,7 @@ const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|
  * which lets the write path keep tree heads and dictionary ids in memory. Calls are synchronous
  * underneath; the async interface is what the PostgreSQL store needs too.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, Summaries {
   readonly kind = 'sqlite' as const;
   private db!: Database.Database;
   private dict!: Dictionary;
@@ -67,6 +71,7 @@ export class SqliteStore implements Store {
   private filters!: FilterCompiler;
   private jobs!: SqliteJobs;
   private retention!: SqliteRetention;
+  private summaries!: SqliteSummaries;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
@@ -84,6 +89,7 @@ export class SqliteStore implements Store {
     this.filters = new FilterCompiler(this.db, this.dict);
     this.jobs = new SqliteJobs(this.db);
     this.retention = new SqliteRetention(this.db, this.dict);
+    this.summaries = new SqliteSummaries(this.db, this.dict, this.filters);
   }
 
   async close(): Promise<void> {
@@ -243,6 +249,10 @@ export class SqliteStore implements Store {
 
   async purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number> {
     return guard(() => this.retention.purge(tenant, range, limit));
+  }
+
+  async summarize(query: SummaryQuery): Promise<SummaryCounts> {
+    return this.summaries.summarize(query);
   }
 }
 

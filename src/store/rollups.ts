@@ -1,0 +1,204 @@
+import type { EventFilter } from '../domain/filter.js';
+
+/**
+ * Rollups: for each tenant, hour and day (UTC), log and dimension value, how many events there
+ * were and how many of them failed. Both stores keep them in the append transaction, so they are
+ * exactly as durable as the events they count, and summaries read them instead of the events.
+ * This file is the store-independent part: what a rollup row is, how one append group's events
+ * become rollup deltas, and which rollup rows (and which leftover event ranges) cover a range.
+ */
+
+export const HOUR_US = 3_600_000_000;
+export const DAY_US = 24 * HOUR_US;
+
+/** Dimensions kept in rollups; `total` has the single value 0. Stored as these codes: never renumber. */
+export const ROLLUP_DIM = {
+  total: 0,
+  action: 1,
+  category: 2,
+  actor: 3,
+  resource: 4,
+  source: 5,
+  service: 6,
+  environment: 7,
+} as const;
+export type RollupDim = keyof typeof ROLLUP_DIM;
+
+/** The dimensions that have values (everything but `total`), in code order. */
+export const VALUE_DIMS = ['action', 'category', 'actor', 'resource', 'source', 'service', 'environment'] as const;
+export type ValueDim = (typeof VALUE_DIMS)[number];
+
+/** Length of a rollup row's time bucket, as stored. */
+export const SPAN = { hour: 1, day: 2 } as const;
+export type Span = keyof typeof SPAN;
+
+/**
+ * One event as rollups see it: its tenant, time, log code, outcome, and the dictionary id of its
+ * value in each of `VALUE_DIMS` (null when the event has none, e.g. no resource).
+ */
+export interface RollupFact {
+  tenantId: number;
+  tsUs: number;
+  log: number;
+  success: boolean;
+  /** Ids in `VALUE_DIMS` order. */
+  values: readonly (number | null)[];
+}
+
+/** One rollup row (or one delta to add to it). `startHour` is hours since the epoch, also for day rows. */
+export interface RollupRow {
+  tenantId: number;
+  dim: number;
+  span: number;
+  startHour: number;
+  log: number;
+  valueId: number;
+  count: number;
+  failures: number;
+}
+
+interface Cell {
+  count: number;
+  failures: number;
+}
+
+/** Packs (value, dim, log) into one number: dims need 3 bits, logs 2; ids stay far below 2^47. */
+const packKey = (valueId: number, dim: number, log: number): number => valueId * 32 + dim * 4 + log;
+
+/**
+ * The rollup deltas of one append group, aggregated in memory so that the store upserts each
+ * (tenant, bucket, log, dimension, value) once per group rather than once per event. Day deltas
+ * are derived from the hour deltas when the rows are read out.
+ */
+export class RollupDeltas {
+  /** tenant → hour → packed key → cell. */
+  private readonly byTenant = new Map<number, Map<number, Map<number, Cell>>>();
+
+  add(fact: RollupFact): void {
+    let hours = this.byTenant.get(fact.tenantId);
+    if (!hours) this.byTenant.set(fact.tenantId, (hours = new Map()));
+    const hour = Math.floor(fact.tsUs / HOUR_US);
+    let cells = hours.get(hour);
+    if (!cells) hours.set(hour, (cells = new Map()));
+    const failure = fact.success ? 0 : 1;
+    bump(cells, packKey(0, ROLLUP_DIM.total, fact.log), failure);
+    for (let i = 0; i < VALUE_DIMS.length; i++) {
+      const id = fact.values[i];
+      if (id !== null && id !== undefined) bump(cells, packKey(id, i + 1, fact.log), failure);
+    }
+  }
+
+  get isEmpty(): boolean {
+    return this.byTenant.size === 0;
+  }
+
+  /** Every hour row, then every day row, of the group. */
+  *rows(): Generator<RollupRow> {
+    for (const [tenantId, hours] of this.byTenant) {
+      const days = new Map<number, Map<number, Cell>>();
+      for (const [hour, cells] of hours) {
+        const dayHour = hour - (hour % 24);
+        let dayCells = days.get(dayHour);
+        if (!dayCells) days.set(dayHour, (dayCells = new Map()));
+        for (const [key, cell] of cells) {
+          yield unpack(tenantId, SPAN.hour, hour, key, cell);
+          const day = dayCells.get(key);
+          if (day) {
+            day.count += cell.count;
+            day.failures += cell.failures;
+          } else dayCells.set(key, { ...cell });
+        }
+      }
+      for (const [dayHour, cells] of days) {
+        for (const [key, cell] of cells) yield unpack(tenantId, SPAN.day, dayHour, key, cell);
+      }
+    }
+  }
+}
+
+function bump(cells: Map<number, Cell>, key: number, failure: number): void {
+  const cell = cells.get(key);
+  if (cell) {
+    cell.count += 1;
+    cell.failures += failure;
+  } else cells.set(key, { count: 1, failures: failure });
+}
+
+function unpack(tenantId: number, span: number, startHour: number, key: number, cell: Cell): RollupRow {
+  const low = key % 32;
+  return { tenantId, span, startHour, dim: low >> 2, log: low & 3, valueId: (key - low) / 32, ...cell };
+}
+
+/** A piece of a time range, read from rollup rows of one span or, for `events`, from the events. */
+export interface Segment {
+  source: Span | 'events';
+  fromUs: number;
+  toUs: number;
+}
+
+const floorTo = (us: number, unit: number): number => Math.floor(us / unit) * unit;
+const ceilTo = (us: number, unit: number): number => Math.ceil(us / unit) * unit;
+
+/**
+ * Splits [fromUs, toUs) into whole days (when `coarsest` is day), whole hours and leftover event
+ * ranges, coarsest in the middle: at most one day segment, two hour segments and two event
+ * segments, each no longer than it must be. Empty segments are left out.
+ */
+export function coverRange(fromUs: number, toUs: number, coarsest: Span): Segment[] {
+  if (toUs <= fromUs) return [];
+  if (coarsest === 'day') {
+    const dayFrom = ceilTo(fromUs, DAY_US);
+    const dayTo = floorTo(toUs, DAY_US);
+    if (dayFrom < dayTo) {
+      return [
+        ...coverRange(fromUs, dayFrom, 'hour'),
+        { source: 'day', fromUs: dayFrom, toUs: dayTo },
+        ...coverRange(dayTo, toUs, 'hour'),
+      ];
+    }
+  }
+  const hourFrom = ceilTo(fromUs, HOUR_US);
+  const hourTo = floorTo(toUs, HOUR_US);
+  if (hourFrom >= hourTo) return [{ source: 'events', fromUs, toUs }];
+  return [
+    ...(fromUs < hourFrom ? [{ source: 'events' as const, fromUs, toUs: hourFrom }] : []),
+    { source: 'hour', fromUs: hourFrom, toUs: hourTo },
+    ...(hourTo < toUs ? [{ source: 'events' as const, fromUs: hourTo, toUs }] : []),
+  ];
+}
+
+/** The filter fields that each value dimension's rollup rows answer (by restricting value ids). */
+export const DIM_FILTER_FIELDS: Record<ValueDim, readonly (keyof EventFilter)[]> = {
+  action: ['action', 'actionPrefix'],
+  category: ['category'],
+  actor: ['actor', 'actorId', 'actorType', 'actorIdOrAlias'],
+  resource: ['resourceType', 'resourceId', 'resource', 'resourcePath', 'pathPrefix'],
+  source: ['source'],
+  service: ['service'],
+  environment: ['environment'],
+};
+
+/** Fields every rollup row answers: time (bucket bounds), log (a key column), success (the failures column). */
+const ROW_FIELDS: readonly (keyof EventFilter)[] = ['fromUs', 'toUs', 'log', 'success'];
+
+/**
+ * Whether rollups can count the events of `filter`: `{dim: null}` for a filter on time, log and
+ * success only; `{dim}` when it also narrows exactly one dimension; null when it names anything
+ * else (status, ip, free text, …) or two dimensions, which rollups do not cross.
+ */
+export function rollupShape(filter: EventFilter): { dim: ValueDim | null } | null {
+  let dim: ValueDim | null = null;
+  for (const [field, value] of Object.entries(filter) as [keyof EventFilter, unknown][]) {
+    if (value === undefined || ROW_FIELDS.includes(field)) continue;
+    const owner = VALUE_DIMS.find((d) => DIM_FILTER_FIELDS[d].includes(field));
+    if (owner === undefined || (dim !== null && dim !== owner)) return null;
+    dim = owner;
+  }
+  return { dim };
+}
+
+/** The part of `filter` that rollup rows of `dim` answer by their key: log and the dimension's own fields. */
+export function keyFilter(filter: EventFilter, dim: ValueDim | null): EventFilter {
+  const fields: (keyof EventFilter)[] = ['log', ...(dim ? DIM_FILTER_FIELDS[dim] : [])];
+  return Object.fromEntries(fields.filter((f) => filter[f] !== undefined).map((f) => [f, filter[f]])) as EventFilter;
+}
