@@ -16,9 +16,9 @@ const MAX_CACHED = 1_000_000;
 
 const termKey = (tenantId: number, kind: TermKind, value: string) => `t\0${tenantId}\0${kind}\0${value}`;
 const actorKey = (tenantId: number, type: string, extId: string) => `a\0${tenantId}\0${type}\0${extId}`;
-const resourceCacheKey = (tenantId: number, type: string, hash: Buffer) => `r\0${tenantId}\0${type}\0${hash.toString('hex')}`;
+const resourceCacheKey = (tenantId: number, resource: Resource) => `r\0${tenantId}\0${resource.type}\0${resourceKey(resource)}`;
 
-/** What makes two events' resources one, hashed: 16 bytes of SHA-256 of `resourceKey`. */
+/** What makes two events' resources one, as stored: 16 bytes of SHA-256 of `resourceKey`. */
 function resourceHash(resource: Resource): Buffer {
   return createHash('sha256').update(resourceKey(resource)).digest().subarray(0, 16);
 }
@@ -167,7 +167,7 @@ export class Interning {
   }
 
   resource(tenantId: number, resource: Resource | undefined): number | null {
-    return resource === undefined ? null : this.must(resourceCacheKey(tenantId, resource.type, resourceHash(resource)));
+    return resource === undefined ? null : this.must(resourceCacheKey(tenantId, resource));
   }
 
   /** Makes sure every string of these events has an id. */
@@ -224,11 +224,15 @@ export class Interning {
 
   private async internResources(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
     const wanted = new Map<string, [number, string, Buffer, string | null]>();
+    // The database knows a resource by its key's hash: map each hash back to the cache key.
+    const byHash = new Map<string, string>();
     for (const { tenantId, event } of requests) {
       if (!event.resource) continue;
+      const key = resourceCacheKey(tenantId, event.resource);
+      if (this.id(key) !== undefined || wanted.has(key)) continue;
       const hash = resourceHash(event.resource);
-      const key = resourceCacheKey(tenantId, event.resource.type, hash);
-      if (this.id(key) === undefined) wanted.set(key, [tenantId, event.resource.type, hash, event.resource.id ?? null]);
+      wanted.set(key, [tenantId, event.resource.type, hash, event.resource.id ?? null]);
+      byHash.set(`${tenantId}\0${event.resource.type}\0${hash.toString('hex')}`, key);
     }
     await this.insertMissing(client, wanted, {
       insert: `WITH w AS (SELECT * FROM unnest($1::int[], $2::text[], $3::bytea[], $4::text[]) AS w(tenant_id, type, key_hash, ext_id)),
@@ -238,7 +242,8 @@ export class Interning {
       select: `SELECT r.tenant_id, r.type, r.key_hash, r.id FROM resources r
         JOIN unnest($1::int[], $2::text[], $3::bytea[], $4::text[]) AS w(tenant_id, type, key_hash, ext_id)
           ON r.tenant_id = w.tenant_id AND r.type = w.type AND r.key_hash = w.key_hash`,
-      keyOf: (r: { tenant_id: number; type: string; key_hash: Buffer }) => resourceCacheKey(r.tenant_id, r.type, r.key_hash),
+      keyOf: (r: { tenant_id: number; type: string; key_hash: Buffer }) =>
+        byHash.get(`${r.tenant_id}\0${r.type}\0${r.key_hash.toString('hex')}`) ?? '',
     });
   }
 
@@ -269,18 +274,25 @@ export class Interning {
   private async internAliases(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
     const actorRows = new Map<string, AliasRow>();
     const resourceRows = new Map<string, AliasRow>();
+    const seen = new Set<string>();
     for (const { tenantId, event } of requests) {
       const actorId = this.actor(tenantId, event.actor);
-      for (const alias of actorAliases(event.actor)) {
+      // Aliases of an actor or resource already handled in this group are skipped whole.
+      const actorSeen = `${actorId}\0${event.actor.email ?? ''}\0${event.actor.name ?? ''}`;
+      for (const alias of seen.has(actorSeen) ? [] : actorAliases(event.actor)) {
         const lower = alias.toLowerCase();
         const marker = `aa\0${actorId}\0${lower}`;
         if (this.id(marker) === undefined && indexable(lower)) {
           actorRows.set(marker, { tenantId, kind: 0, alias: lower, ownerId: actorId, marker });
         }
       }
+      seen.add(actorSeen);
       const resource = event.resource;
       if (!resource) continue;
       const resourceId = this.resource(tenantId, resource)!;
+      const resourceSeen = `r\0${resourceId}\0${resource.name ?? ''}\0${resource.path ?? ''}`;
+      if (seen.has(resourceSeen)) continue;
+      seen.add(resourceSeen);
       const aliases: [number, string | undefined][] = [
         [RESOURCE_ALIAS.name, resource.name],
         [RESOURCE_ALIAS.path, resource.path],
