@@ -30,7 +30,11 @@ describe('docs/api.md', () => {
     }
   });
 
-  it.each(QUERY_PARAMETERS)('documents the query parameter %s', (param) => {
+  it.each(QUERY_PARAMETERS.filter((p) => !p.aliasOf).map((p) => p.name))('documents the query parameter %s', (param) => {
     expect(doc).toContain(`| \`${param}\` |`);
+  });
+
+  it.each(QUERY_PARAMETERS.filter((p) => p.aliasOf).map((p) => [p.name, p.aliasOf]))('documents the alias %s of %s', (alias) => {
+    expect(doc).toContain(`alias \`${alias}\``);
   });
 });

@@ -39,8 +39,8 @@ function client(flags: ClientFlags): ApiClient {
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** Query parameters as flags: `actor_id` is `--actor-id`. The server validates the values. */
-const FILTER_FLAGS = QUERY_PARAMETERS.map((param) => ({ param, flag: param.replace(/_/g, '-') }));
+/** Query parameters as flags (`actor_id` is `--actor-id`), aliases aside. The server checks the values. */
+const FILTER_FLAGS = QUERY_PARAMETERS.filter((p) => !p.aliasOf).map((p) => ({ ...p, flag: p.name.replace(/_/g, '-') }));
 
 function buildProgram(): Command {
   const program = new Command('vigil').description('Vigil: a tamper-evident audit log service').showHelpAfterError();
@@ -87,12 +87,15 @@ function buildProgram(): Command {
     .option('--all', 'follow cursors to the last page')
     .option('--secret <path>', 'the trail of one secret, by path or name')
     .option('--identity <type:id>', 'the trail of one identity, such as user:alice@acme.example');
-  for (const { flag } of FILTER_FLAGS) query.option(`--${flag} <value>`, `filter ${flag} (repeatable)`, collect);
+  for (const { flag, doc, multi } of FILTER_FLAGS) {
+    if (multi) query.option(`--${flag} <value>`, `${doc} Repeatable.`, collect);
+    else query.option(`--${flag} <value>`, doc);
+  }
   query.action(async (flags: ClientFlags & Record<string, unknown>) => {
     const params = new Map<string, string[]>();
-    for (const { param, flag } of FILTER_FLAGS) {
-      const values = flags[camel(flag)];
-      if (Array.isArray(values)) params.set(param, values as string[]);
+    for (const { name, flag } of FILTER_FLAGS) {
+      const value = flags[camel(flag)];
+      if (value !== undefined) params.set(name, [value as string[] | string].flat());
     }
     const trail = flags.secret !== undefined
       ? `secrets/${String(flags.secret).split('/').map(encodeURIComponent).join('/')}`

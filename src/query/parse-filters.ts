@@ -46,11 +46,14 @@ type Report = (message: string) => void;
 interface Param {
   /** Several values allowed (OR), repeated or comma-separated. */
   multi: boolean;
+  /** One line for OpenAPI and the CLI's help. */
+  doc: string;
   apply(values: string[], draft: Draft, report: Report): void;
 }
 
-const list = <K extends keyof EventFilter>(key: K, check?: (v: string) => string | null): Param => ({
+const list = <K extends keyof EventFilter>(key: K, doc: string, check?: (v: string) => string | null): Param => ({
   multi: true,
+  doc,
   apply(values, draft, report) {
     const bad = check ? values.filter((v) => check(v) !== null) : [];
     for (const v of bad) report(check!(v)!);
@@ -61,8 +64,9 @@ const list = <K extends keyof EventFilter>(key: K, check?: (v: string) => string
 const oneOf = <T extends string>(allowed: readonly T[]) => (v: string): string | null =>
   (allowed as readonly string[]).includes(v) ? null : `"${v}" is not one of ${allowed.join(', ')}`;
 
-const text = (key: 'resource' | 'pathPrefix' | 'q'): Param => ({
+const text = (key: 'resource' | 'pathPrefix' | 'q', doc: string): Param => ({
   multi: false,
+  doc,
   apply([v], draft) {
     draft.filter[key] = v!;
   },
@@ -70,19 +74,21 @@ const text = (key: 'resource' | 'pathPrefix' | 'q'): Param => ({
 
 /** Every query parameter the read endpoints take, by name. */
 const PARAMS: Record<string, Param> = {
-  from: { multi: false, apply: ([v], d, report) => (d.from = time(v!, report)) },
-  to: { multi: false, apply: ([v], d, report) => (d.to = time(v!, report)) },
+  from: { multi: false, doc: 'Inclusive lower bound on occurred_at, RFC 3339.', apply: ([v], d, report) => (d.from = time(v!, report)) },
+  to: { multi: false, doc: 'Exclusive upper bound on occurred_at, RFC 3339.', apply: ([v], d, report) => (d.to = time(v!, report)) },
   range: {
     multi: false,
+    doc: 'Relative window ending now: 24h, 7d, 30d, 90d, any Nm/Nh/Nd.',
     apply([v], d, report) {
       if (parseRangeMicros(v!) === null) report(`"${v}" is not a range such as 24h, 7d, 30d, 90d or 15m`);
       else d.range = v!;
     },
   },
-  log: list('log', oneOf<LogName>(LOGS)),
-  category: list('category'),
+  log: list('log', `${LOGS.join(', ')}; absent: all four.`, oneOf<LogName>(LOGS)),
+  category: list('category', 'Category such as secrets, policy, vigil.'),
   action: {
     multi: true,
+    doc: 'Exact action, or a prefix ending in * (secret.*).',
     apply(values, d, report) {
       const exact = values.filter((v) => !v.endsWith('*'));
       const prefixes = values.filter((v) => v.endsWith('*')).map((v) => v.slice(0, -1));
@@ -92,19 +98,20 @@ const PARAMS: Record<string, Param> = {
       if (prefixes.length) d.filter.actionPrefix = prefixes;
     },
   },
-  crud: list('crud', oneOf<Crud>(CRUDS)),
-  actor: list('actor'),
-  actor_id: list('actorId'),
-  actor_type: list('actorType', oneOf<ActorType>(ACTOR_TYPES)),
-  resource_type: list('resourceType'),
-  resource_id: list('resourceId'),
-  resource: text('resource'),
-  path_prefix: text('pathPrefix'),
-  source: list('source', oneOf<Source>(SOURCES)),
-  service: list('service'),
-  environment: list('environment'),
+  crud: list('crud', CRUDS.join(', '), oneOf<Crud>(CRUDS)),
+  actor: list('actor', 'Actor email, name, api-key:<name> or agent:<name> (case-insensitive).'),
+  actor_id: list('actorId', 'Exact actor id (alias identity_id).'),
+  actor_type: list('actorType', `${ACTOR_TYPES.join(', ')} (alias identity_type).`, oneOf<ActorType>(ACTOR_TYPES)),
+  resource_type: list('resourceType', 'Exact resource type.'),
+  resource_id: list('resourceId', 'Exact resource id.'),
+  resource: text('resource', 'Substring of resource name, id or path (case-insensitive).'),
+  path_prefix: text('pathPrefix', 'Resources whose path starts with this.'),
+  source: list('source', SOURCES.join(', '), oneOf<Source>(SOURCES)),
+  service: list('service', 'Service such as github, openai.'),
+  environment: list('environment', 'Environment such as production.'),
   success: {
     multi: false,
+    doc: 'true or false.',
     apply([v], d, report) {
       if (v === 'true' || v === 'false') d.filter.success = v === 'true';
       else report(`"${v}" is not true or false`);
@@ -112,6 +119,7 @@ const PARAMS: Record<string, Param> = {
   },
   status: {
     multi: true,
+    doc: 'HTTP status (403) or class (4xx).',
     apply(values, d, report) {
       for (const v of values) {
         if (/^[1-5]xx$/i.test(v)) (d.filter.statusClass ??= []).push(Number(v[0]));
@@ -122,42 +130,57 @@ const PARAMS: Record<string, Param> = {
   },
   method: {
     multi: true,
+    doc: 'HTTP method.',
     apply(values, d, report) {
       const bad = values.filter((v) => !/^[A-Za-z]{1,32}$/.test(v));
       for (const v of bad) report(`"${v}" is not an HTTP method`);
       d.filter.method = values.map((v) => v.toUpperCase());
     },
   },
-  ip: ipParam('ip'),
-  not_ip: ipParam('notIp'),
-  request_id: list('requestId'),
-  session_id: list('sessionId'),
-  q: text('q'),
+  ip: ipParam('ip', 'Client address or CIDR block (alias source_ip).'),
+  not_ip: ipParam('notIp', 'Excludes these addresses or CIDR blocks; events without an ip do not match.'),
+  request_id: list('requestId', 'Exact request id.'),
+  session_id: list('sessionId', 'Exact session id.'),
+  q: text('q', 'Free text over action, actor, resource and reason.'),
   limit: {
     multi: false,
+    doc: 'Page size, 1 to 1000; default 100.',
     apply([v], d, report) {
       const n = /^\d{1,5}$/.test(v!) ? Number(v) : NaN;
       if (n >= 1 && n <= MAX_LIMIT) d.limit = n;
       else report(`must be an integer from 1 to ${MAX_LIMIT}, got "${v}"`);
     },
   },
-  cursor: { multi: false, apply: ([v], d) => (d.cursor = v!) },
+  cursor: { multi: false, doc: 'next_cursor of the previous page (same filters, order and tenant).', apply: ([v], d) => (d.cursor = v!) },
   order: {
     multi: false,
+    doc: 'desc (newest first, default) or asc.',
     apply([v], d, report) {
       if (v === 'asc' || v === 'desc') d.order = v;
       else report(`"${v}" is not desc or asc`);
     },
   },
-  tenant: { multi: false, apply: ([v], d) => (d.tenant = v!) },
+  tenant: { multi: false, doc: 'The tenant to read; required with a platform key.', apply: ([v], d) => (d.tenant = v!) },
 };
 
-/** The names `parseQuery` accepts, for documentation and the CLI's flags. */
-export const QUERY_PARAMETERS: readonly string[] = Object.keys(PARAMS);
+/** One parameter `parseQuery` accepts, for OpenAPI, docs and the CLI's flags. */
+export interface QueryParameter {
+  name: string;
+  multi: boolean;
+  doc: string;
+  /** The parameter this one is another name for. */
+  aliasOf?: string;
+}
 
-function ipParam(key: 'ip' | 'notIp'): Param {
+export const QUERY_PARAMETERS: readonly QueryParameter[] = [
+  ...Object.entries(PARAMS).map(([name, p]) => ({ name, multi: p.multi, doc: p.doc })),
+  ...Object.entries(ALIASES).map(([name, of]) => ({ name, multi: PARAMS[of]!.multi, doc: `Alias of ${of}.`, aliasOf: of })),
+];
+
+function ipParam(key: 'ip' | 'notIp', doc: string): Param {
   return {
     multi: true,
+    doc,
     apply(values, d, report) {
       const ranges = values.map((v) => ipRange(v));
       ranges.forEach((r, i) => r === null && report(`"${values[i]}" is not an IP address or CIDR block`));
