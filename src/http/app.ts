@@ -8,7 +8,9 @@
  *   GET    /v1/audit/resources/{type}/{id}    trail of one resource
  *   GET    /v1/audit/identities/{type}:{id}   trail of one identity
  *   POST   /v1/keys, GET /v1/keys, DELETE /v1/keys/{id}   key management (admin)
+ *   POST   /v1/session, GET, DELETE           dashboard sign-in (a session cookie for reads)
  *   GET    /healthz, /readyz, /openapi.json   unauthenticated
+ *   GET    /                                  the dashboard (web/dist)
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -22,9 +24,11 @@ import { authHook } from './auth.js';
 import { handleError, handleNotFound } from './errors.js';
 import { IngestService } from './ingest-service.js';
 import { auditRoutes } from './routes/audit.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { SessionStore, sessionRoutes } from './routes/session.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 export interface AppDeps {
@@ -75,10 +79,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     return app.swagger();
   });
   healthRoutes(app, deps.store);
+  const sessions = new SessionStore(deps.store);
+  await sessionRoutes(app, sessions);
+  await dashboardRoutes(app);
 
   await app.register(async function v1(api) {
     api.decorateRequest('principal', null as never);
-    api.addHook('onRequest', authHook(deps.store));
+    api.addHook('onRequest', authHook(deps.store, sessions));
     // Audit data and key listings must not linger in shared caches.
     api.addHook('onSend', async function noStore(_request, reply) {
       reply.header('cache-control', 'no-store');

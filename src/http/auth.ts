@@ -3,6 +3,7 @@ import { authenticate } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { VigilError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
+import { sessionPrincipal, type SessionStore } from './routes/session.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,11 +12,15 @@ declare module 'fastify' {
   }
 }
 
-/** An onRequest hook: authenticates before the body is read, so strangers cannot make us parse it. */
-export function authHook(store: Store): (request: FastifyRequest) => Promise<void> {
+/**
+ * An onRequest hook: authenticates before the body is read, so strangers cannot make us parse it.
+ * With `sessions`, a dashboard session cookie stands in for the key on reads (GET, HEAD).
+ */
+export function authHook(store: Store, sessions?: SessionStore): (request: FastifyRequest) => Promise<void> {
   return async function authenticateRequest(request) {
     try {
-      request.principal = await authenticate(store, request.headers.authorization);
+      const session = sessions ? await sessionPrincipal(sessions, request) : null;
+      request.principal = session ?? (await authenticate(store, request.headers.authorization));
     } catch (err) {
       // The key store not answering is an outage (retry), not a bad key.
       if (err instanceof VigilError) throw err;
