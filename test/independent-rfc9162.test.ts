@@ -1,12 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signCheckpoint } from '../src/integrity/checkpoint.js';
+import { formatVerifierKey, generateSigner, verifierOf } from '../src/integrity/note.js';
 import { consistencyProof, inclusionProof } from '../src/integrity/proof-tiles.js';
 import { appendLeaves, edgeFromTiles, edgeTileKeys, tileKeyString, type TileKey } from '../src/integrity/tiles.js';
 
 /**
  * Proofs produced by Vigil (appendLeaves, tiles, proof-tiles) checked by a verifier written here
- * from the text of RFC 9162 alone, with BigInt arithmetic. Nothing of src/integrity is used to
- * hash or verify: only to build the tree and produce proofs and roots.
+ * from the text of RFC 9162 alone, with BigInt arithmetic, and by the standalone scripts of
+ * docs/integrity.md. Nothing of src/integrity is used to hash or verify: only to build the tree
+ * and produce proofs, roots and checkpoints.
  */
 
 // ---- The independent verifier: RFC 9162 §2.1.1, §2.1.3.2 and §2.1.4.2, step by step. ----
@@ -123,7 +131,8 @@ function verifyConsistency(
 // ---- Vigil, producing: a tree grown in chunks through stored tiles, its roots, its proofs. ----
 
 const SIZE = 1100;
-const leaves = Array.from({ length: SIZE }, (_, i) => leafHash(JSON.stringify({ id: `ev-${i}`, seq: i })));
+const bodies = Array.from({ length: SIZE }, (_, i) => JSON.stringify({ id: `ev-${i}`, seq: i, tenant: 'acme' }));
+const leaves = bodies.map(leafHash);
 /** The root at every size, appending one leaf at a time. */
 const roots: Uint8Array[] = [sha256()];
 let grown = appendLeaves(0, new Map(), []);
@@ -179,5 +188,54 @@ describe("Vigil's proofs, checked by an independent RFC 9162 verifier", () => {
 
   it('an empty consistency proof between equal sizes', async () => {
     expect(await consistencyProof(readTiles, 700, 700)).toEqual([]);
+  });
+});
+
+describe('the standalone scripts of docs/integrity.md', () => {
+  const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'integrity.md'), 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-doc-scripts-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes the doc's ```js block that starts with `// <name>` to a file and returns a runner for it. */
+  function script(name: string): (args: string[]) => { ok: boolean; output: string } {
+    const block = new RegExp('```js\\n(// ' + name.replace('.', '\\.') + '[\\s\\S]*?)```').exec(doc);
+    expect(block, name).not.toBeNull();
+    const path = join(dir, name);
+    writeFileSync(path, block![1]!);
+    return (args) => {
+      try {
+        return { ok: true, output: execFileSync(process.execPath, [path, ...args], { encoding: 'utf8', stdio: 'pipe' }) };
+      } catch (error) {
+        return { ok: false, output: String((error as { stderr?: string }).stderr) };
+      }
+    };
+  }
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+  it('verify-inclusion.mjs accepts an event in a signed checkpoint and refuses another', async () => {
+    const run = script('verify-inclusion.mjs');
+    const signer = generateSigner('vigil');
+    const key = formatVerifierKey(verifierOf(signer));
+    writeFileSync(join(dir, 'checkpoint'), signCheckpoint(signer, 'vigil/acme', 1000, roots[1000]!));
+    writeFileSync(join(dir, 'event'), bodies[517]!);
+    const proof = (await inclusionProof(readTiles, 517, 1000)).map(b64);
+    const args = [key, join(dir, 'checkpoint'), join(dir, 'event')];
+    expect(run([...args, '517', ...proof])).toEqual({ ok: true, output: 'event 517 is in vigil/acme at size 1000\n' });
+    expect(run([...args, '516', ...proof])).toMatchObject({ ok: false, output: expect.stringContaining('NOT in the log') });
+    writeFileSync(join(dir, 'event'), bodies[518]!);
+    expect(run([...args, '517', ...proof])).toMatchObject({ ok: false, output: expect.stringContaining('NOT in the log') });
+    const other = formatVerifierKey(verifierOf(generateSigner('vigil')));
+    expect(run([other, ...args.slice(1), '517', ...proof])).toMatchObject({ ok: false, output: expect.stringContaining('not signed') });
+  });
+
+  it('verify-consistency.mjs accepts a grown log and refuses a rewritten one', async () => {
+    const run = script('verify-consistency.mjs');
+    for (const [size1, size2] of [[300, 1100], [256, 1000], [1, 2]] as const) {
+      const proof = (await consistencyProof(readTiles, size1, size2)).map(b64);
+      const args = [String(size1), b64(roots[size1]!), String(size2), b64(roots[size2]!), ...proof];
+      expect(run(args)).toEqual({ ok: true, output: `the tree of ${size2} leaves extends the tree of ${size1} leaves\n` });
+      args[1] = b64(roots[size1 + 1]!);
+      expect(run(args)).toMatchObject({ ok: false, output: expect.stringContaining('NOT consistent') });
+    }
   });
 });
