@@ -116,7 +116,8 @@ function checkExpiry(expiresAt: string | undefined): string | null {
   return new Date(ms).toISOString();
 }
 
-function principalActor(principal: Principal): Actor {
+/** The actor recorded for a change made with an API key. */
+export function principalActor(principal: Principal): Actor {
   return { type: 'api_key', id: principal.keyId, name: principal.name };
 }
 

@@ -8,6 +8,8 @@
  *   GET    /v1/audit/resources/{type}/{id}    trail of one resource
  *   GET    /v1/audit/identities/{type}:{id}   trail of one identity
  *   POST   /v1/keys, GET /v1/keys, DELETE /v1/keys/{id}   key management (admin)
+ *   GET    /v1/audit/export, POST/GET /v1/audit/exports[/{id}]   exports (routes/exports.ts)
+ *   GET/PUT /v1/tenants/{tenant}/retention, /legal-hold, /v1/retention/runs   retention
  *   POST   /v1/session, GET, DELETE           dashboard sign-in (a session cookie for reads)
  *   GET    /healthz, /readyz, /openapi.json   unauthenticated
  *   GET    /                                  the dashboard (web/dist)
@@ -15,6 +17,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { KeyService } from '../auth/key-service.js';
+import { buildBackground, type Background, type BackgroundOptions } from '../export/jobs/background.js';
 import { loadServerSecrets } from '../config/server-secrets.js';
 import { MAX_REQUEST_BYTES } from '../domain/limits.js';
 import type { Ingestor } from '../ingest/ingestor.js';
@@ -26,8 +29,10 @@ import { IngestService } from './ingest-service.js';
 import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
+import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
+import { retentionRoutes } from './routes/retention.js';
 import { SessionStore, sessionRoutes } from './routes/session.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
@@ -36,6 +41,8 @@ export interface AppDeps {
   ingestor: Ingestor;
   /** Request logs; absent: silent. Build it with `createLogger` so secrets are redacted. */
   logger?: FastifyBaseLogger;
+  /** Export destinations and retention settings; absent: none configured, events kept forever. */
+  jobs?: BackgroundOptions;
 }
 
 /** The services behind the routes, exposed for the CLI's bootstrap. */
@@ -43,6 +50,8 @@ export interface AppServices {
   keys: KeyService;
   ingest: IngestService;
   query: QueryService;
+  /** Exports, retention, and their job runner (started by `vigil serve`, not here). */
+  background: Background;
 }
 
 /** Builds the app (not listening). The store must be open. */
@@ -53,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     ingest,
     keys: new KeyService(deps.store, ingest),
     query: new QueryService(deps.store, secrets.cursorKey),
+    background: buildBackground(deps.store, ingest, { ...(deps.logger ? { logger: deps.logger } : {}), ...deps.jobs }),
   };
 
   const app = Fastify({
@@ -93,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     eventRoutes(api, services.ingest);
     auditRoutes(api, services.query);
     keyRoutes(api, services.keys);
+    exportRoutes(api, services.background.exports);
+    retentionRoutes(api, services.background.retention);
   });
   await app.ready();
   return { app, services };

@@ -1,0 +1,68 @@
+import type { EventSink } from '../../auth/key-service.js';
+import { DEFAULT_RETENTION, type RetentionConfig } from '../../retention/config.js';
+import { RetentionJobHandler } from '../../retention/retention-job.js';
+import { RetentionService } from '../../retention/retention-service.js';
+import { RetentionScheduler } from '../../retention/scheduler.js';
+import type { Store } from '../../store/store.js';
+import { DEFAULT_SPLIT_BYTES, type ExportSettings } from '../config.js';
+import { ExportJobHandler } from '../export-job.js';
+import { ExportService } from '../export-service.js';
+import { storedCheckpoint, type CheckpointSource } from '../manifest.js';
+import { JobRunner, type JobLogger, type JobRunnerOptions } from './runner.js';
+
+/** Settings of exports and retention; everything is optional (no destinations, keep forever). */
+export interface BackgroundOptions {
+  exportSettings?: ExportSettings;
+  retention?: RetentionConfig;
+  /** Finds the signed checkpoint covering an export; default: the latest stored one that covers it. */
+  checkpoint?: CheckpointSource;
+  runner?: Partial<JobRunnerOptions>;
+  logger?: JobLogger;
+}
+
+/** The export and retention services and the background work behind them. */
+export interface Background {
+  exports: ExportService;
+  retention: RetentionService;
+  runner: JobRunner;
+  scheduler: RetentionScheduler;
+  /** Starts the job runner and the retention timer. */
+  start(): void;
+  /** Stops both; a job in progress stays `running` and resumes at the next start. */
+  stop(): Promise<void>;
+}
+
+export const NO_DESTINATIONS: ExportSettings = { destinations: new Map(), splitBytes: DEFAULT_SPLIT_BYTES };
+
+export function buildBackground(store: Store, sink: EventSink, options: BackgroundOptions = {}): Background {
+  const exportSettings = options.exportSettings ?? NO_DESTINATIONS;
+  const retentionConfig = options.retention ?? DEFAULT_RETENTION;
+  const checkpoint = options.checkpoint ?? storedCheckpoint(store);
+  const runner = new JobRunner(
+    store,
+    {
+      export: new ExportJobHandler(store, exportSettings, checkpoint),
+      retention: new RetentionJobHandler(store, sink, exportSettings, checkpoint),
+    },
+    // SQLite is owned by this one process: whatever is still running was left by a stopped one.
+    { exclusive: store.kind === 'sqlite', ...(options.logger ? { logger: options.logger } : {}), ...options.runner },
+  );
+  const notify = () => runner.notify();
+  const exports = new ExportService(store, sink, exportSettings, notify);
+  const retention = new RetentionService(store, sink, retentionConfig, exportSettings, notify);
+  const scheduler = new RetentionScheduler(retention, retentionConfig.intervalMs, options.logger);
+  return {
+    exports,
+    retention,
+    runner,
+    scheduler,
+    start() {
+      runner.start();
+      scheduler.start();
+    },
+    async stop() {
+      await scheduler.stop();
+      await runner.stop();
+    },
+  };
+}

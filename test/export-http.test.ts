@@ -1,0 +1,98 @@
+import { request as httpRequest } from 'node:http';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../src/domain/event.js';
+import { CSV_COLUMNS } from '../src/export/csv.js';
+import type { EventQuery, Store } from '../src/store/store.js';
+import { MINUTE, T0 } from './support/events.js';
+import { startExportApp, type ExportApp } from './support/export-app.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('GET /v1/audit/export', () => {
+  let h: ExportApp;
+  let auditor: string;
+  let queries: EventQuery[];
+
+  beforeAll(async () => {
+    queries = [];
+    h = await startExportApp({
+      wrap: (store) =>
+        Object.create(store, { query: { value: async (q: EventQuery) => (queries.push(q), store.query(q)) } }) as Store,
+    });
+    auditor = await h.key('auditor', 'acme');
+    await h.fill('acme', 30_000, (i) => ({
+      atUs: T0 + i * MINUTE,
+      ...(i % 10 === 0 ? { outcome: { success: false, status: 403, reason: 'time_window' } } : {}),
+    }));
+    await h.fill('globex', 10);
+  });
+  afterAll(() => h?.close());
+
+  const vigilEvents = async (tenant: string) =>
+    (await h.store.query({ tenant, filter: { category: ['vigil'] }, order: 'asc', limit: 1000 })).map((r) => JSON.parse(r.body) as StoredEvent);
+
+  it('streams every matching event as CSV with a filename, and records who exported what', async () => {
+    const res = await h.request('GET', auditor, '/v1/audit/export?format=csv&success=false&order=asc&from=2026-11-01T00:00:00Z');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="vigil-acme-\d{8}T\d{6}Z\.csv"$/);
+    const records = parse(res.body, { columns: true }) as Record<string, string>[];
+    expect(records).toHaveLength(3000);
+    expect(Object.keys(records[0]!)).toEqual([...CSV_COLUMNS]);
+    expect(records.every((r) => r.success === 'false' && r.reason === 'time_window')).toBe(true);
+    // seq 0 is the vigil.key.created event of the auditor key.
+    expect(records.map((r) => Number(r.seq))).toEqual(Array.from({ length: 3000 }, (_, i) => i * 10 + 1));
+
+    const [recorded] = (await vigilEvents('acme')).filter((e) => e.action === 'vigil.export');
+    expect(recorded).toMatchObject({ category: 'vigil', actor: { type: 'api_key', name: 'auditor-acme' } });
+    expect(recorded!.context).toMatchObject({ format: 'csv', delivery: 'download' });
+    expect(String(recorded!.context!.filter)).toContain('success=false');
+  });
+
+  it('streams JSONL, newest first by default like the log', async () => {
+    const res = await h.request('GET', auditor, '/v1/audit/export?format=jsonl&success=false&to=2026-11-01T01:00:00Z');
+    expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    const lines = res.body.trim().split('\n').map((l) => JSON.parse(l) as StoredEvent);
+    expect(lines.map((e) => e.seq)).toEqual([51, 41, 31, 21, 11, 1]);
+  });
+
+  it('refuses keys without the export permission, other tenants, paging and unknown formats', async () => {
+    const viewer = await h.key('viewer', 'acme');
+    expect((await h.request('GET', viewer, '/v1/audit/export?format=csv')).json()).toMatchObject({ error: { code: 'VIGIL_ERR_FORBIDDEN' } });
+    const other = await h.request('GET', auditor, '/v1/audit/export?format=csv&tenant=globex');
+    expect(other.statusCode).toBe(403);
+    const paged = await h.request('GET', auditor, '/v1/audit/export?format=csv&limit=10&cursor=x');
+    expect(paged.statusCode).toBe(400);
+    expect(paged.json().error.issues.map((i: { path: string }) => i.path)).toEqual(['limit', 'cursor']);
+    const bad = await h.request('GET', auditor, '/v1/audit/export?format=xlsx');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/format/);
+    const platform = await h.key('auditor', null);
+    const globex = await h.request('GET', platform, '/v1/audit/export?format=jsonl&tenant=globex');
+    expect(globex.body.trim().split('\n')).toHaveLength(10);
+  });
+
+  it('stops reading the store when the client goes away', async () => {
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = h.app.server.address() as { port: number };
+    queries.length = 0;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/v1/audit/export?format=csv', headers: { authorization: `Bearer ${auditor}` } }, (res) => {
+        res.once('data', () => {
+          // One chunk is enough: hang up without reading the rest.
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err) => (err.message.includes('socket hang up') || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err)));
+      req.end();
+    });
+    await sleep(500);
+    const afterHangUp = queries.length;
+    await sleep(500);
+    // 30,000 events are 15 reads of 2,000; a client that left stops them early, and for good.
+    expect(afterHangUp).toBeLessThan(15);
+    expect(queries.length).toBe(afterHangUp);
+  });
+});
