@@ -84,6 +84,7 @@ export function formatVerifierKey(verifier: NoteVerifier): string {
   return `${verifier.name}+${hexId(verifier.keyId)}+${encodeBase64(withAlg(rawPublicKey(verifier.publicKey)))}`;
 }
 
+/** Parses a verifier key string, checking its key ID; throws NoteError. */
 export function parseVerifierKey(text: string): NoteVerifier {
   const { name, keyId, key } = splitKey(text, 'verifier key');
   const verifier = { name, keyId, publicKey: importKey('verifier key', () => publicKeyFromRaw(key)) };
@@ -97,6 +98,7 @@ export function formatSignerKey(signer: NoteSigner): string {
   return `${SIGNER_PREFIX}${signer.name}+${hexId(signer.keyId)}+${encodeBase64(withAlg(seed))}`;
 }
 
+/** Parses a signer key string, checking its key ID; throws NoteError (never quoting the key). */
 export function parseSignerKey(text: string): NoteSigner {
   if (!text.startsWith(SIGNER_PREFIX)) throw new NoteError('signer key: must start with PRIVATE+KEY+');
   const { name, keyId, key } = splitKey(text.slice(SIGNER_PREFIX.length), 'signer key');

@@ -21,6 +21,7 @@ export interface NodeSource {
   count: number;
 }
 
+/** Where in the tiles the hash of `node` is found (index arithmetic only). */
 export function nodeSource(node: NodeId): NodeSource {
   const level = Math.floor(node.height / TILE_HEIGHT);
   const count = 2 ** (node.height - level * TILE_HEIGHT);

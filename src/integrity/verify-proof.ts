@@ -64,25 +64,31 @@ export function verifyConsistency(
   if (size1 === size2) return verifySameTree(size1, proof, root1, root2);
   if (size1 === 0) throw new ProofError('size1', 'is 0: every tree extends the empty tree, there is nothing to prove');
   checkProofHashes(proof);
+  const { seed, inner, border, mask } = splitConsistencyProof(size1, size2, proof, root1);
+  const old = chainBorder(chainInnerRight(seed, inner, mask, hash), border, hash);
+  if (!sameBytes(old, root1)) throw new ProofError('root1', 'does not match the old root computed from the proof');
+  const grown = chainBorder(chainInner(seed, inner, mask, hash), border, hash);
+  if (!sameBytes(grown, root2)) throw new ProofError('root2', 'does not match the new root computed from root1 and the proof');
+}
 
-  // The proof is the tail of the inclusion proof of leaf size1 − 1 in the tree of size2, starting
-  // at the largest perfect subtree the old tree ends with (its root is root1 itself when size1 is a
-  // power of two, else the proof's first hash).
+/**
+ * A consistency proof (0 < size1 < size2) is the tail of the inclusion proof of leaf size1 − 1 in
+ * the tree of size2, from the largest perfect subtree the old tree ends with: its hash (the seed)
+ * is root1 itself when size1 is a power of two, else the proof's first hash. `mask` says, for each
+ * inner hash, whether it is a left sibling (part of the old tree too).
+ */
+function splitConsistencyProof(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array) {
   const { inner, border } = decompose(size1 - 1, size2);
   const shift = trailingZeros(size1);
   const seedIsRoot1 = size1 === 2 ** shift;
-  const seed = seedIsRoot1 ? root1 : proof[0];
-  const rest = seedIsRoot1 ? proof : proof.slice(1);
   checkLength(proof, (seedIsRoot1 ? 0 : 1) + inner - shift + border, `sizes ${size1} and ${size2}`);
-  if (!seed) throw new ProofError('proof', 'is empty');
-
-  const mask = shiftRight(size1 - 1, shift);
-  const innerPart = rest.slice(0, inner - shift);
-  const borderPart = rest.slice(inner - shift);
-  const old = chainBorder(chainInnerRight(seed, innerPart, mask, hash), borderPart, hash);
-  if (!sameBytes(old, root1)) throw new ProofError('root1', 'does not match the old root computed from the proof');
-  const grown = chainBorder(chainInner(seed, innerPart, mask, hash), borderPart, hash);
-  if (!sameBytes(grown, root2)) throw new ProofError('root2', 'does not match the new root computed from root1 and the proof');
+  const [seed, rest] = seedIsRoot1 ? [root1, proof] : [proof[0]!, proof.slice(1)];
+  return {
+    seed,
+    inner: rest.slice(0, inner - shift),
+    border: rest.slice(inner - shift),
+    mask: shiftRight(size1 - 1, shift),
+  };
 }
 
 function verifySameTree(size: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
