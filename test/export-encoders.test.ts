@@ -5,7 +5,8 @@ import { CSV_COLUMNS, escapeFormula, unescapeFormula } from '../src/export/csv.j
 import { FORMATS } from '../src/export/format.js';
 import { exportStream, readChunks } from '../src/export/stream.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { EventQuery, Store } from '../src/store/store.js';
+import type { EventQuery } from '../src/domain/filter.js';
+import type { Store } from '../src/store/store.js';
 import { MINUTE, T0, preparedEvent } from './support/events.js';
 import { referenceRoot } from './support/merkle-reference.js';
 

@@ -3,7 +3,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../src/domain/event.js';
 import { CSV_COLUMNS } from '../src/export/csv.js';
-import type { EventQuery, Store } from '../src/store/store.js';
+import type { EventQuery } from '../src/domain/filter.js';
+import type { Store } from '../src/store/store.js';
 import { MINUTE, T0 } from './support/events.js';
 import { startExportApp, type ExportApp } from './support/export-app.js';
 

@@ -7,15 +7,21 @@ import type { Store } from '../../store/store.js';
 import { DEFAULT_SPLIT_BYTES, type ExportSettings } from '../config.js';
 import { ExportJobHandler } from '../export-job.js';
 import { ExportService } from '../export-service.js';
-import { storedCheckpoint, type CheckpointSource } from '../manifest.js';
+import type { NoteSigner } from '../../integrity/note.js';
+import { signedCheckpoint, storedCheckpoint } from '../manifest.js';
 import { JobRunner, type JobLogger, type JobRunnerOptions } from './runner.js';
 
 /** Settings of exports and retention; everything is optional (no destinations, keep forever). */
 export interface BackgroundOptions {
   exportSettings?: ExportSettings;
   retention?: RetentionConfig;
-  /** Finds the signed checkpoint covering an export; default: the latest stored one that covers it. */
-  checkpoint?: CheckpointSource;
+  /**
+   * Signs a checkpoint for a manifest when no stored one covers the export; absent, a manifest
+   * carries the latest stored checkpoint that covers it, or null.
+   */
+  signer?: NoteSigner;
+  /** Origin prefix of signed checkpoints (`<prefix>/<tenant>`); default `vigil`. */
+  checkpointOrigin?: string;
   runner?: Partial<JobRunnerOptions>;
   logger?: JobLogger;
 }
@@ -37,7 +43,7 @@ export const NO_DESTINATIONS: ExportSettings = { destinations: new Map(), splitB
 export function buildBackground(store: Store, sink: EventSink, options: BackgroundOptions = {}): Background {
   const exportSettings = options.exportSettings ?? NO_DESTINATIONS;
   const retentionConfig = options.retention ?? DEFAULT_RETENTION;
-  const checkpoint = options.checkpoint ?? storedCheckpoint(store);
+  const checkpoint = options.signer ? signedCheckpoint(store, options.signer, options.checkpointOrigin) : storedCheckpoint(store);
   const runner = new JobRunner(
     store,
     {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { RetentionService } from '../../retention/retention-service.js';
 import { Refs } from '../schemas.js';
-import type { TypedApp } from '../typed.js';
+import { documentBody, type TypedApp } from '../typed.js';
 
 const errors = { '4xx': Refs.Error, 503: Refs.Error };
 const TenantParams = Type.Object({ tenant: Type.String() });
@@ -56,14 +56,14 @@ export function retentionRoutes(app: FastifyInstance, retention: RetentionServic
   );
   typed.put(
     '/v1/tenants/:tenant/retention',
-    { schema: { tags: ['retention'], summary: 'Set a tenant\'s retention in days (and archive destination)', params: TenantParams, body: RetentionBody, response: { 200: Retention, ...errors } } },
+    { schema: { tags: ['retention'], summary: 'Set a tenant\'s retention in days (and archive destination)', params: TenantParams, response: { 200: Retention, ...errors } }, config: { swaggerTransform: documentBody(RetentionBody) } },
     async function putRetention(request) {
       return retention.setPolicy(request.principal, request.params.tenant, request.body);
     },
   );
   typed.put(
     '/v1/tenants/:tenant/legal-hold',
-    { schema: { tags: ['retention'], summary: 'Set or lift a legal hold (suspends every purge of the tenant)', params: TenantParams, body: HoldBody, response: { 200: Retention, ...errors } } },
+    { schema: { tags: ['retention'], summary: 'Set or lift a legal hold (suspends every purge of the tenant)', params: TenantParams, response: { 200: Retention, ...errors } }, config: { swaggerTransform: documentBody(HoldBody) } },
     async function putLegalHold(request) {
       return retention.setLegalHold(request.principal, request.params.tenant, request.body);
     },
