@@ -40,6 +40,32 @@ function ipRanges(p: Params, ranges: readonly IpRange[]): string {
 const ROW_COLUMNS = 'seq, occurred_us AS "occurredUs", body';
 
 /**
+ * The row of each key, read from the one partition its occurred_us names. LATERAL with LIMIT 1
+ * keeps this a per-key index lookup: as a plain join the planner may hash-join every partition.
+ */
+const KEYED_ROWS = `event_keys k CROSS JOIN LATERAL (
+    SELECT e.body FROM events e
+     WHERE e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq LIMIT 1) e`;
+const KEYED_ROW_COLUMNS = 'k.seq, k.occurred_us AS "occurredUs", e.body';
+
+/** Events by seq: the range is read from event_keys, unique on (tenant, seq) across months. */
+export function bySeqStatement(tenantId: number, fromSeq: number, toSeq: number, limit: number): Statement {
+  return {
+    text: `SELECT ${KEYED_ROW_COLUMNS} FROM ${KEYED_ROWS}
+     WHERE k.tenant_id = $1 AND k.seq >= $2 AND k.seq < $3 ORDER BY k.seq LIMIT $4`,
+    values: [tenantId, fromSeq, toSeq, limit],
+  };
+}
+
+/** One event by id, through event_keys, unique on (tenant, id) across months. */
+export function byIdStatement(tenantId: number, id: string): Statement {
+  return {
+    text: `SELECT ${KEYED_ROW_COLUMNS} FROM ${KEYED_ROWS} WHERE k.tenant_id = $1 AND k.uid = $2`,
+    values: [tenantId, id],
+  };
+}
+
+/**
  * Translates a query into SQL over one tenant's events. Dictionary filters (actors, resources,
  * terms) are resolved to integer ids first: an unknown value short-circuits to "no match", and a
  * single id becomes an equality that keeps the index scan ordered by (occurred_us, seq), so a

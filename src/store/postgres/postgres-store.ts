@@ -22,7 +22,7 @@ import { Appender } from './append.js';
 import { Dictionary } from './dictionary.js';
 import { guard } from './errors.js';
 import { PostgresJobs } from './jobs.js';
-import { QueryCompiler, type Statement } from './filter-sql.js';
+import { bySeqStatement, byIdStatement, QueryCompiler, type Statement } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { createPool, withClient } from './pool.js';
@@ -39,8 +39,6 @@ export interface PostgresStoreOptions {
 /** api_keys columns under the names of ApiKeyRecord. */
 const KEY_COLUMNS = `id, tenant, role, name, secret_hash AS "secretHash", created_at AS "createdAt",
   created_by AS "createdBy", revoked_at AS "revokedAt", expires_at AS "expiresAt"`;
-
-const ROW_COLUMNS = 'e.seq, e.occurred_us AS "occurredUs", e.body';
 
 /**
  * The server store: any number of stateless Vigil processes share one PostgreSQL database (or a
@@ -112,14 +110,7 @@ export class PostgresStore implements Store {
     return guard(async () => {
       const tenantId = await this.dict.findTenant(tenant);
       if (tenantId === undefined) return null;
-      // The key row names the partition (occurred_us), so only that one is read.
-      const { rows } = await this.pool.query<EventRow>(
-        `SELECT ${ROW_COLUMNS} FROM event_keys k
-           JOIN events e ON e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq
-          WHERE k.tenant_id = $1 AND k.uid = $2`,
-        [tenantId, id],
-      );
-      return rows[0] ?? null;
+      return (await this.pool.query<EventRow>(byIdStatement(tenantId, id))).rows[0] ?? null;
     });
   }
 
@@ -127,14 +118,7 @@ export class PostgresStore implements Store {
     return guard(async () => {
       const tenantId = await this.dict.findTenant(tenant);
       if (tenantId === undefined) return [];
-      const { rows } = await this.pool.query<EventRow>(
-        `SELECT ${ROW_COLUMNS} FROM event_keys k
-           JOIN events e ON e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq
-          WHERE k.tenant_id = $1 AND k.seq >= $2 AND k.seq < $3
-          ORDER BY k.seq LIMIT $4`,
-        [tenantId, fromSeq, toSeq, limit],
-      );
-      return rows;
+      return (await this.pool.query<EventRow>(bySeqStatement(tenantId, fromSeq, toSeq, limit))).rows;
     });
   }
 
