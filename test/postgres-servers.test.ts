@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generateApiKey } from '../src/auth/api-key.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { referenceRoot } from './support/merkle-reference.js';
+import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.js';
+
+const SERVER = fileURLToPath(new URL('./support/postgres-server.ts', import.meta.url));
+const TENANTS = ['h-a', 'h-b'];
+
+interface Server {
+  child: ChildProcess;
+  base: string;
+}
+
+/** Starts a server process and waits until it listens. */
+async function startServer(url: string, adminKey: string): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, url], {
+    env: { ...process.env, VIGIL_ADMIN_KEY: adminKey },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const [first] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`server exited with ${code} before listening`);
+    }),
+  ])) as [string];
+  return { child, base: `http://127.0.0.1:${(JSON.parse(first) as { port: number }).port}` };
+}
+
+async function stopServer(server: Server | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null) return;
+  server.child.kill('SIGTERM');
+  await once(server.child, 'exit');
+}
+
+describePostgres('PostgreSQL store: two Vigil servers on one database', () => {
+  let db: TestDatabase;
+  const servers: Server[] = [];
+  const admin = generateApiKey().token;
+  const auth = { authorization: `Bearer ${admin}` };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // One after the other: the first creates the schema and installs the admin key, the second finds both.
+    servers.push(await startServer(db.url, admin));
+    servers.push(await startServer(db.url, admin));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(servers.map(stopServer));
+    await db?.drop();
+  });
+
+  it('keeps seq dense and roots right with both servers ingesting, and each serves the other’s events', async () => {
+    const [clients, batches, size] = [4, 6, 50];
+    const post = async (server: Server, client: number, batch: number) => {
+      const events = Array.from({ length: size }, (_, i) => ({
+        tenant: TENANTS[(client + batch + i) % TENANTS.length],
+        action: 'secret.read',
+        actor: { type: 'user', id: `u_${client}`, email: `u${client}@acme.example` },
+        resource: { type: 'secret', id: `sec_${i % 9}`, path: `prod/db/s${i % 9}` },
+      }));
+      const res = await fetch(`${server.base}/v1/events`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    };
+    await Promise.all(
+      servers.flatMap((server) =>
+        Array.from({ length: clients }, async (_, client) => {
+          for (let batch = 0; batch < batches; batch++) await post(server, client, batch);
+        }),
+      ),
+    );
+    const total = servers.length * clients * batches * size;
+
+    // Every event, read through the other server by cursor.
+    let read = 0;
+    for (const tenant of TENANTS) {
+      let cursor: string | null = null;
+      do {
+        const query = new URLSearchParams({ tenant, limit: '1000', ...(cursor ? { cursor } : {}) });
+        const res = await fetch(`${servers[1]!.base}/v1/audit/logs?${query}`, { headers: auth });
+        expect(res.status).toBe(200);
+        const page = (await res.json()) as { data: { tenant: string }[]; next_cursor: string | null };
+        read += page.data.filter((e) => e.tenant === tenant).length;
+        cursor = page.next_cursor;
+      } while (cursor);
+    }
+    expect(read).toBe(total);
+
+    const store = new PostgresStore({ url: db.url, poolSize: 2 });
+    await store.open();
+    try {
+      let stored = 0;
+      for (const tenant of TENANTS) {
+        const head = await store.treeHead(tenant);
+        const rows = await store.readBySeq(tenant, 0, head.size + 1, head.size + 1);
+        expect(rows.map((r) => r.seq)).toEqual([...Array(head.size).keys()]);
+        expect(Buffer.from(head.root).toString('hex')).toBe(referenceRoot(rows.map((r) => r.body)).toString('hex'));
+        stored += head.size;
+      }
+      expect(stored).toBe(total);
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+});
