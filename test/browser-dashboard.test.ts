@@ -1,0 +1,313 @@
+/**
+ * The dashboard in real headless Chromium against a real Vigil (SQLite in a temp directory,
+ * events sent over HTTP): sign-in with the printed key, filters kept in the URL, the expanded
+ * diff, "View activity", exports with filters, infinite scroll, keyboard use, and the README's
+ * screenshots.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKey } from '../src/auth/api-key.js';
+import {
+  bulkEvents,
+  chromiumAvailable,
+  column,
+  cssOf,
+  launchChromium,
+  openPage,
+  rows,
+  SCREENSHOTS,
+  seedEvents,
+  settled,
+  signIn,
+  startVigil,
+  type Vigil,
+} from './support/browser.js';
+
+/** The red, green and blue of a computed `rgb(…)` colour. */
+function rgb(colour: string): [number, number, number] {
+  const m = /rgba?\((\d+), (\d+), (\d+)/.exec(colour);
+  if (!m) throw new Error(`not an rgb colour: ${colour}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** The query string of the page's URL. */
+function params(page: Page): URLSearchParams {
+  return new URL(page.url()).searchParams;
+}
+
+/** Opens a multi-select's list (a disclosure) and ticks one of its options. */
+async function tick(page: Page, group: string, option: string): Promise<void> {
+  const details = page.locator('details.multi').filter({ has: page.locator('summary', { hasText: new RegExp(`^${group}`) }) });
+  if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
+  await details.getByRole('checkbox', { name: option, exact: true }).check();
+}
+
+/** The action of every row, newest first. */
+async function actions(page: Page): Promise<string[]> {
+  await settled(page);
+  return rows(page).locator('code.action').allInnerTexts();
+}
+
+async function apply(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await settled(page);
+}
+
+describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
+  let vigil: Vigil;
+  let browser: Browser;
+  /** A tenant auditor key for acme (read and export). */
+  let auditor: string;
+
+  beforeAll(async () => {
+    vigil = await startVigil();
+    const now = Date.now();
+    await vigil.ingest(seedEvents('acme', now));
+    await vigil.ingest(bulkEvents('bulk', now, 130));
+    auditor = await vigil.createKey('auditor', 'acme', 'compliance');
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await vigil?.close();
+  });
+
+  async function auditorPage(query = '', options: Parameters<typeof openPage>[1] = {}): Promise<Page> {
+    const { page } = await openPage(browser, options);
+    await signIn(page, vigil.url, auditor);
+    if (query) {
+      await page.goto(`${vigil.url}/?${query}`);
+      await settled(page);
+    }
+    return page;
+  }
+
+  it('signs in with the key the first start printed, refuses a wrong key, and signs out', async () => {
+    const { context, page } = await openPage(browser);
+    await page.goto(vigil.url + '/');
+    await page.getByLabel('API key or viewer token').fill(vigil.adminKey.slice(0, -3) + 'xyz');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/not valid/);
+
+    await page.getByLabel('API key or viewer token').fill(vigil.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // A platform key reads one tenant at a time.
+    await page.getByRole('heading', { name: 'Choose a tenant' }).waitFor();
+    await page.getByLabel('Tenant').fill('acme');
+    await page.getByRole('button', { name: 'Open tenant' }).click();
+    await settled(page);
+    expect(params(page).get('tenant')).toBe('acme');
+    expect(await rows(page).count()).toBeGreaterThan(20);
+
+    // The key is nowhere the page's script can read; the session cookie is httpOnly and Strict.
+    const readable = String(await page.evaluate('JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie])'));
+    expect(readable).not.toContain(parseApiKey(vigil.adminKey)!.secret);
+    expect(readable).not.toContain('vigil_session');
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: 'vigil_session', httpOnly: true, sameSite: 'Strict' });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key or viewer token').waitFor();
+    expect(await context.cookies()).toEqual([]);
+    await page.reload();
+    await page.getByLabel('API key or viewer token').waitFor();
+    await context.close();
+  });
+
+  it('filters with the panel; the view is a link that survives a reload and the back button', async () => {
+    const page = await auditorPage();
+    const all = await rows(page).count();
+    await page.getByLabel('Actor', { exact: true }).fill('api-key:ci-deploy');
+    await tick(page, 'Operation', 'read');
+    await apply(page);
+    expect(params(page).get('actor')).toBe('api-key:ci-deploy');
+    expect(params(page).get('crud')).toBe('read');
+    expect(await actions(page)).toEqual(['SECRET_READ', 'SECRET_READ', 'SECRET_READ', 'SECRET_LIST']);
+    expect(new Set(await column(page, 'Actor'))).toEqual(new Set(['api-key:ci-deploy']));
+
+    // The URL is the view: reload it, open it in a fresh context.
+    const link = page.url();
+    await page.reload();
+    await settled(page);
+    expect(await rows(page).count()).toBe(4);
+    await expect.poll(() => page.getByLabel('Actor', { exact: true }).inputValue()).toBe('api-key:ci-deploy');
+
+    await page.goBack();
+    await settled(page);
+    expect(await rows(page).count()).toBe(all);
+    await page.goto(link);
+    await settled(page);
+    expect(await rows(page).count()).toBe(4);
+
+    // Reset keeps nothing but the tenant and log tab.
+    await page.getByRole('button', { name: 'Reset' }).click();
+    await settled(page);
+    expect([...params(page).keys()]).toEqual([]);
+    expect(await rows(page).count()).toBe(all);
+  });
+
+  it('switches between the four logs with tabs that keep the filters', async () => {
+    const page = await auditorPage('actor=carol@acme.example');
+    await page.getByRole('navigation', { name: 'Logs' }).getByRole('link', { name: 'User' }).click();
+    await settled(page);
+    expect(params(page).get('log')).toBe('user');
+    expect(params(page).get('actor')).toBe('carol@acme.example');
+    expect(await actions(page)).toEqual(['user.logout', 'user.login', 'user.login']);
+    await page.getByRole('navigation', { name: 'Logs' }).getByRole('link', { name: 'MCP' }).click();
+    await settled(page);
+    expect(await rows(page).count()).toBe(0);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'No events' }).count()).toBe(1);
+  });
+
+  it('expands an update into its field-by-field diff: old values red, new values green', async () => {
+    const page = await auditorPage('action=connector.updated');
+    expect(await rows(page).count()).toBe(1);
+    const toggle = rows(page).getByRole('button', { name: /Details: connector.updated/ });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    // Keyboard: focus the row's button and press Enter, then Space to close, then click the row.
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    const diff = page.getByRole('table', { name: 'Changes' });
+    await diff.waitFor();
+    const urlRow = diff.getByRole('row', { name: /url/ });
+    const old = urlRow.locator('td.diff-old');
+    const next = urlRow.locator('td.diff-new');
+    expect(await old.innerText()).toContain('https://deploy.acme.example/hook');
+    expect(await next.innerText()).toContain('https://deploy2.acme.example/hook');
+    const [or, og, ob] = rgb(await cssOf(old, 'background-color'));
+    expect(or).toBeGreaterThan(og);
+    expect(or).toBeGreaterThan(ob);
+    const [nr, ng, nb] = rgb(await cssOf(next, 'background-color'));
+    expect(ng).toBeGreaterThan(nr);
+    expect(ng).toBeGreaterThan(nb);
+    expect(await diff.getByRole('row', { name: /timeout_ms/ }).innerText()).toMatch(/5000[\s\S]*10000/);
+    await page.keyboard.press('Space');
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    await rows(page).locator('td[data-label="Resource"]').click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+  });
+
+  it('shows the fields of a creation and a deletion, and masks redacted values', async () => {
+    const page = await auditorPage('resource_type=connector&crud=create,delete');
+    expect(await actions(page)).toEqual(['connector.created', 'connector.deleted']);
+    for (const name of [/connector.created/, /connector.deleted/]) await rows(page).getByRole('button', { name }).click();
+    const created = page.getByRole('table', { name: 'Fields at creation' });
+    expect(await created.getByRole('row', { name: /url/ }).innerText()).toContain('https://hooks.slack.example/T1');
+    const deleted = page.getByRole('table', { name: 'Fields at deletion' });
+    expect(await deleted.getByRole('row', { name: /schedule/ }).innerText()).toContain('0 * * * *');
+
+    await page.goto(`${vigil.url}/?action=SECRET_SET&environment=staging`);
+    await settled(page);
+    await rows(page).getByRole('button', { name: /SECRET_SET/ }).click();
+    const diff = page.getByRole('table', { name: 'Changes' });
+    const text = await diff.innerText();
+    expect(text).toContain('[REDACTED:');
+    expect(text).not.toContain('correct-horse');
+  });
+
+  it('opens the pre-filtered activity of an actor and of a resource from "View activity"', async () => {
+    const page = await auditorPage('range=30d&action=PROJECT_UPDATE');
+    await rows(page).getByRole('button', { name: /PROJECT_UPDATE/ }).click();
+    await page.getByRole('link', { name: 'View activity of dave@acme.example' }).click();
+    await settled(page);
+    expect(params(page).get('actor')).toBe('dave@acme.example');
+    expect(params(page).get('range')).toBe('30d');
+    expect(params(page).has('action')).toBe(false);
+    expect(await actions(page)).toEqual(['PROJECT_UPDATE', 'SECRET_READ']);
+
+    await rows(page).getByRole('button', { name: /SECRET_READ/ }).click();
+    await page.getByRole('link', { name: /View activity of secret STRIPE_KEY/ }).click();
+    await settled(page);
+    expect(params(page).get('resource_type')).toBe('secret');
+    expect(params(page).get('resource_id')).toBe('sec_2');
+    const actors = new Set(await column(page, 'Actor'));
+    expect(actors).toEqual(new Set(['dave@acme.example', 'alice@acme.example', 'bob@acme.example', 'api-key:ci-deploy', 'agent:claude-bot']));
+    // The panel shows the filters it has no field for, and can remove them.
+    await page.getByRole('button', { name: 'Remove filter resource_id' }).waitFor();
+  });
+
+  it('exports CSV and JSONL of exactly what the filters match', async () => {
+    const page = await auditorPage('actor=api-key:ci-deploy&crud=read');
+    const csvLink = page.getByRole('link', { name: 'Export CSV' });
+    expect(new URL((await csvLink.getAttribute('href'))!, vigil.url).searchParams.get('actor')).toBe('api-key:ci-deploy');
+
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), csvLink.click()]);
+    expect(csvDownload.suggestedFilename()).toMatch(/\.csv$/);
+    const records = parse(readFileSync((await csvDownload.path())!), { columns: true }) as Record<string, string>[];
+    expect(records.map((r) => r.actor)).toEqual(Array(4).fill('api-key:ci-deploy'));
+    expect(records.map((r) => r.crud)).toEqual(Array(4).fill('read'));
+    expect(new Set(records.map((r) => r.ip))).toEqual(new Set(['10.1.2.3', '10.9.9.9', '198.51.100.77', '192.0.2.7']));
+
+    const [jsonlDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export JSONL' }).click()]);
+    const lines = readFileSync((await jsonlDownload.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e) => e.context.tag).sort()).toEqual(['ci-known-1', 'ci-known-2', 'ci-known-3', 'ci-unfamiliar']);
+  });
+
+  it('loads the next pages as the list is scrolled (infinite scroll over cursors)', async () => {
+    const key = await vigil.createKey('viewer', 'bulk', 'bulk viewer');
+    const { page } = await openPage(browser);
+    await signIn(page, vigil.url, key);
+    // The producer's events (the tenant's log also records the key's creation, category vigil).
+    await page.goto(`${vigil.url}/?category=secrets`);
+    await settled(page);
+    expect(await rows(page).count()).toBe(50);
+    const status = page.locator('.list-status');
+    expect(await status.innerText()).toMatch(/scroll for more/);
+    for (let i = 0; i < 5 && (await rows(page).count()) < 130; i++) {
+      await rows(page).last().scrollIntoViewIfNeeded();
+      await page.mouse.wheel(0, 5000);
+      await settled(page);
+    }
+    await expect.poll(() => rows(page).count()).toBe(130);
+    await expect.poll(() => status.innerText()).toMatch(/130 events: the end of the log/);
+    // Newest first, no row twice, none missing.
+    const actors = await column(page, 'Actor');
+    expect(actors).toEqual(Array.from({ length: 130 }, (_, i) => `user${i}@bulk.example`));
+  });
+
+  it('shows relative times with the local and UTC dates on hover, clients, badges and denial reasons', async () => {
+    const page = await auditorPage('actor=agent:claude-bot&action=policy.denied', { timezoneId: 'America/New_York' });
+    const time = rows(page).first().locator('time');
+    expect(await time.innerText()).toBe('5 hours ago');
+    const title = (await time.getAttribute('title'))!;
+    const iso = (await time.getAttribute('datetime'))!;
+    expect(title).toContain(new Date(iso).toLocaleString('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit', hour12: false }));
+    expect(title).toMatch(/GMT-[45]|EST|EDT/);
+    expect(title).toContain(`${iso.slice(0, 10)} ${iso.slice(11, 19)}`);
+    expect(title).toContain('UTC');
+    for (const client of await column(page, 'Client')) expect(client).toMatch(/^MCP \/ Python\s+198\.51\.100\.4$/);
+    expect(await column(page, 'Service')).toEqual(['stripe', 'github']);
+    const outcomes = await column(page, 'Outcome');
+    expect(outcomes[0]).toMatch(/Denied 403[\s\S]*time_window/);
+    expect(outcomes[1]).toMatch(/Denied 429[\s\S]*rate_limit/);
+  });
+
+  it('saves screenshots of the main screens at 1280×800 and at phone width', async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage });
+
+    const { page: signInPage } = await openPage(browser);
+    await signInPage.goto(vigil.url + '/');
+    await shot(signInPage, 'sign-in.png');
+
+    const page = await auditorPage('range=30d');
+    await shot(page, 'events.png');
+    await page.goto(`${vigil.url}/?range=30d&action=connector.updated`);
+    await settled(page);
+    await rows(page).getByRole('button', { name: /connector.updated/ }).click();
+    await page.getByRole('table', { name: 'Changes' }).waitFor();
+    await shot(page, 'diff.png');
+    await page.goto(`${vigil.url}/?actor=agent:claude-bot&success=false`);
+    await settled(page);
+    await shot(page, 'agent-denials.png');
+
+    const phone = await auditorPage('range=7d', { width: 390, height: 844 });
+    await shot(phone, 'phone-events.png');
+    await phone.getByText('Filters', { exact: true }).click();
+    await shot(phone, 'phone-filters.png');
+  });
+});
