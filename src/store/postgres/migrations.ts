@@ -2,7 +2,7 @@ import type pg from 'pg';
 
 /**
  * Versioned schema of the PostgreSQL store. A migration is never edited once released: a change
- * is a new entry. Each runs in its own transaction with its version recorded in schema_migrations.
+ * is a new entry. Pending migrations run in one transaction, each recorded in schema_migrations.
  *
  * Layout choices (DESIGN.md §3, docs/architecture.md "Storage: PostgreSQL"):
  * - Every table but the small global ones (tenants, api_keys, meta) has `tenant_id` first in its
@@ -229,34 +229,32 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   },
 ];
 
-/** pg_advisory_lock key held while migrating ('VIGL' then 1). */
+/** pg_advisory_xact_lock key held while migrating ('VIGL' then 1). */
 const MIGRATION_LOCK = 0x5649474c_01;
 
 /**
- * Applies every migration newer than the database's version, each in its own transaction, while
- * holding a session advisory lock: a second process starting at the same moment waits, then
- * finds nothing left to do.
+ * Applies every migration newer than the database's version, in one transaction that first takes
+ * a transaction-level advisory lock: a second process starting at the same moment waits, then
+ * finds nothing left to do. (A transaction lock, unlike a session one, also holds through
+ * PgBouncer in transaction pooling mode.)
  */
 export async function migrate(client: pg.ClientBase): Promise<void> {
-  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  await client.query('BEGIN');
   try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.version));
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
-      await client.query('BEGIN');
-      try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      }
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
     }
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    await client.query('COMMIT');
+  } catch (err) {
+    // The migration's error is what matters; a connection that died has rolled back already.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }
