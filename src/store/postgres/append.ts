@@ -149,13 +149,14 @@ async function findKnown(
   const events: PreparedEvent[] = requests.flatMap((r) => r.events);
   const names = new Map([...tenantIds].map(([name, id]) => [id, name]));
   const { rows } = await client.query<{ tenant_id: number; uid: string; seq: number; body: string }>(
-    // The body is a correlated subquery so that only found keys touch events, each in the one
-    // partition its occurred_us names (a join would let the planner scan every partition).
+    // One index probe per id (LATERAL … LIMIT 1 keeps the planner from hashing all of
+    // event_keys), and the body only for ids found, from the one partition that holds it.
     `SELECT k.tenant_id, k.uid::text AS uid, k.seq,
             (SELECT e.body FROM events e
               WHERE e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq) AS body
        FROM unnest($1::int[], $2::uuid[]) AS w(tenant_id, uid)
-       JOIN event_keys k ON k.tenant_id = w.tenant_id AND k.uid = w.uid`,
+       CROSS JOIN LATERAL (
+         SELECT * FROM event_keys k WHERE k.tenant_id = w.tenant_id AND k.uid = w.uid LIMIT 1) k`,
     [events.map((e) => tenantIds.get(e.tenant)), events.map((e) => e.id)],
   );
   return new Map(rows.map((r) => [idKey(names.get(r.tenant_id)!, r.uid), { seq: r.seq, body: r.body }]));
