@@ -286,6 +286,45 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     expect(outcomes[1]).toMatch(/Denied 429[\s\S]*rate_limit/);
   });
 
+  it('names every control for assistive technology', async () => {
+    const page = await auditorPage('action=PROJECT_UPDATE,connector.updated');
+    for (const name of [/PROJECT_UPDATE/, /connector.updated/]) await rows(page).getByRole('button', { name }).click();
+    await page.locator('details.multi summary').first().click();
+    await page.getByRole('radio', { name: 'Custom range' }).check();
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[] };
+    const controls = nodes.filter((n) => !n.ignored && ['button', 'link', 'textbox', 'searchbox', 'checkbox', 'radio', 'combobox', 'DisclosureTriangle'].includes(n.role?.value ?? ''));
+    expect(controls.length).toBeGreaterThan(60);
+    const unnamed = controls.filter((n) => !n.name?.value.trim()).map((n) => n.role?.value);
+    expect(unnamed).toEqual([]);
+  });
+
+  it('is usable from the keyboard alone: Tab to a row, Enter to expand, follow View activity', async () => {
+    const page = await auditorPage('action=connector.updated');
+    const focused = async () => String(await page.evaluate('document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent'));
+    let presses = 0;
+    while (!(await focused()).startsWith('Details: connector.updated') && presses++ < 120) await page.keyboard.press('Tab');
+    expect(presses).toBeLessThan(120);
+    await page.keyboard.press('Enter');
+    await page.getByRole('table', { name: 'Changes' }).waitFor();
+    while (!(await focused()).startsWith('View activity of alice') && presses++ < 160) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await settled(page);
+    expect(params(page).get('actor')).toBe('alice@acme.example');
+  });
+
+  it('fits a phone-width screen without sideways scrolling, rows and details included', async () => {
+    const page = await auditorPage('range=30d', { width: 390, height: 844 });
+    const width = () => page.evaluate('document.documentElement.scrollWidth');
+    expect(await width()).toBeLessThanOrEqual(390);
+    await rows(page).getByRole('button', { name: /connector.updated/ }).click();
+    await page.getByRole('table', { name: 'Changes' }).waitFor();
+    expect(await width()).toBeLessThanOrEqual(390);
+    await page.getByText('Filters', { exact: true }).click();
+    await page.getByRole('button', { name: 'Apply' }).waitFor();
+    expect(await width()).toBeLessThanOrEqual(390);
+  });
+
   it('saves screenshots of the main screens at 1280×800 and at phone width', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage });
