@@ -34,11 +34,19 @@ export class ApiClient {
 
   /** Sends a request; resolves with the parsed JSON answer, rejects with ApiError. */
   async request<T>(method: string, path: string, init: { body?: unknown; query?: URLSearchParams; headers?: Record<string, string> } = {}): Promise<T> {
+    const response = await this.fetch(method, path, init.query, init);
+    const text = await response.text();
+    const json = text === '' ? undefined : (JSON.parse(text) as unknown);
+    if (!response.ok) throw fromErrorBody(response.status, json);
+    return json as T;
+  }
+
+  /** Sends a request and returns the response as is (for streamed answers); rejects with ApiError only when the server cannot be reached. */
+  async fetch(method: string, path: string, query?: URLSearchParams, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
     if (!this.options.key) throw new ApiError('no API key: pass --key or set VIGIL_KEY', 0, 'CLI');
-    const query = init.query && [...init.query].length > 0 ? `?${init.query}` : '';
-    let response: Response;
+    const search = query && [...query].length > 0 ? `?${query}` : '';
     try {
-      response = await fetch(`${this.base}${path}${query}`, {
+      return await fetch(`${this.base}${path}${search}`, {
         method,
         headers: {
           authorization: `Bearer ${this.options.key}`,
@@ -51,14 +59,11 @@ export class ApiClient {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw new ApiError(`cannot reach ${this.base}: ${cause}`, 0, 'CLI');
     }
-    const text = await response.text();
-    const json = text === '' ? undefined : (JSON.parse(text) as unknown);
-    if (!response.ok) throw fromErrorBody(response.status, json);
-    return json as T;
   }
 }
 
-function fromErrorBody(status: number, json: unknown): ApiError {
+/** The ApiError of an error answer's status and JSON body. */
+export function fromErrorBody(status: number, json: unknown): ApiError {
   const error = (json as { error?: { code?: string; message?: string; issues?: ApiIssue[] } } | undefined)?.error;
   return new ApiError(error?.message ?? `HTTP ${status}`, status, error?.code ?? `HTTP_${status}`, error?.issues ?? []);
 }

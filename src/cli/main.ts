@@ -5,6 +5,8 @@
  *   vigil keys create|list|revoke        manage API keys over HTTP
  *   vigil ingest [file]                  send NDJSON events (file or stdin)
  *   vigil query [--filter value …]       read events: a table, or NDJSON with --json
+ *   vigil export [download|job|status]   export events (jobs-commands.ts)
+ *   vigil retention get|set|hold|run     retention and legal holds
  *
  * Client commands talk to --url (VIGIL_URL, default http://localhost:8080) with --key (VIGIL_KEY).
  */
@@ -17,6 +19,7 @@ import { VigilError } from '../domain/errors.js';
 import { QUERY_PARAMETERS } from '../query/parse-filters.js';
 import { ApiClient, ApiError, describeError } from './client.js';
 import { ingestFile } from './ingest.js';
+import { registerExportCommands, registerRetentionCommands } from './jobs-commands.js';
 import { createKey, listKeys, revokeKey } from './keys.js';
 import { queryEvents } from './query.js';
 import { serve } from './serve.js';
@@ -87,23 +90,39 @@ function buildProgram(): Command {
     .option('--all', 'follow cursors to the last page')
     .option('--secret <path>', 'the trail of one secret, by path or name')
     .option('--identity <type:id>', 'the trail of one identity, such as user:alice@acme.example');
-  for (const { flag, doc, multi } of FILTER_FLAGS) {
-    if (multi) query.option(`--${flag} <value>`, `${doc} Repeatable.`, collect);
-    else query.option(`--${flag} <value>`, doc);
-  }
+  addFilterOptions(query);
   query.action(async (flags: ClientFlags & Record<string, unknown>) => {
-    const params = new Map<string, string[]>();
-    for (const { name, flag } of FILTER_FLAGS) {
-      const value = flags[camel(flag)];
-      if (value !== undefined) params.set(name, [value as string[] | string].flat());
-    }
+    const params = filterParams(flags);
     const trail = flags.secret !== undefined
       ? `secrets/${String(flags.secret).split('/').map(encodeURIComponent).join('/')}`
       : flags.identity !== undefined ? `identities/${encodeURIComponent(String(flags.identity))}` : undefined;
     const next = await queryEvents(client(flags), { params, json: flags.json === true, all: flags.all === true, ...(trail ? { trail } : {}) }, process.stdout);
     if (next !== null && process.stderr.isTTY) process.stderr.write(`More events: add --cursor ${next} or --all\n`);
   });
+
+  const kit = { withClient, client, addFilterOptions, filterParams };
+  registerExportCommands(program, kit);
+  registerRetentionCommands(program, kit);
   return program;
+}
+
+/** Adds a flag per query filter. */
+function addFilterOptions(command: Command): Command {
+  for (const { flag, doc, multi } of FILTER_FLAGS) {
+    if (multi) command.option(`--${flag} <value>`, `${doc} Repeatable.`, collect);
+    else command.option(`--${flag} <value>`, doc);
+  }
+  return command;
+}
+
+/** The query parameters given as flags. */
+function filterParams(flags: Record<string, unknown>): Map<string, string[]> {
+  const params = new Map<string, string[]>();
+  for (const { name, flag } of FILTER_FLAGS) {
+    const value = flags[camel(flag)];
+    if (value !== undefined) params.set(name, [value as string[] | string].flat());
+  }
+  return params;
 }
 
 function camel(flag: string): string {

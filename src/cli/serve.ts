@@ -3,6 +3,7 @@ import path from 'node:path';
 import { bootstrapAdminKey } from '../auth/bootstrap.js';
 import type { Config } from '../config/config.js';
 import { invalid } from '../domain/errors.js';
+import { loadBackgroundOptions } from '../export/jobs/background.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../http/logger.js';
 import { Ingestor } from '../ingest/ingestor.js';
@@ -28,16 +29,21 @@ export async function serve(config: Config): Promise<void> {
   const store = openStore(config);
   await store.open();
   const ingestor = new Ingestor(store);
-  const { app, services } = await buildApp({ store, ingestor, logger });
+  const jobs = { ...(await loadBackgroundOptions(process.env, config.dataDir)), logger };
+  const { app, services } = await buildApp({ store, ingestor, logger, jobs });
 
   await bootstrapAdminKey(store, services.keys, config.adminKey, showFirstKey);
   await app.listen({ port: config.port, host: config.host });
+  // Export jobs and retention runs; a job left running by the previous process resumes now.
+  services.background.start();
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    // A job in progress stops between files and resumes at the next start.
+    await services.background.stop();
     await app.close();
     await ingestor.drain();
     await store.close();

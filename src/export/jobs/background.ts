@@ -1,10 +1,11 @@
 import type { EventSink } from '../../auth/key-service.js';
-import { DEFAULT_RETENTION, type RetentionConfig } from '../../retention/config.js';
+import { loadSigningKey } from '../../integrity/signing-key.js';
+import { DEFAULT_RETENTION, loadRetentionConfig, type RetentionConfig } from '../../retention/config.js';
 import { RetentionJobHandler } from '../../retention/retention-job.js';
 import { RetentionService } from '../../retention/retention-service.js';
 import { RetentionScheduler } from '../../retention/scheduler.js';
 import type { Store } from '../../store/store.js';
-import { DEFAULT_SPLIT_BYTES, type ExportSettings } from '../config.js';
+import { DEFAULT_SPLIT_BYTES, loadExportSettings, readConfigFile, type ExportSettings } from '../config.js';
 import { ExportJobHandler } from '../export-job.js';
 import { ExportService } from '../export-service.js';
 import type { NoteSigner } from '../../integrity/note.js';
@@ -36,6 +37,20 @@ export interface Background {
   start(): void;
   /** Stops both; a job in progress stays `running` and resumes at the next start. */
   stop(): Promise<void>;
+}
+
+/**
+ * The options `vigil serve` runs with: destinations and export defaults, retention settings
+ * (VIGIL_CONFIG, VIGIL_EXPORT_DESTINATIONS, VIGIL_RETENTION_*), and the checkpoint signing key.
+ * Throws VIGIL_ERR_VALIDATION naming every bad setting.
+ */
+export async function loadBackgroundOptions(env: Record<string, string | undefined>, dataDir: string): Promise<BackgroundOptions> {
+  const file = readConfigFile(env);
+  return {
+    exportSettings: loadExportSettings(env, file),
+    retention: loadRetentionConfig(env, file),
+    signer: await loadSigningKey({ dataDir, env }),
+  };
 }
 
 export const NO_DESTINATIONS: ExportSettings = { destinations: new Map(), splitBytes: DEFAULT_SPLIT_BYTES };
