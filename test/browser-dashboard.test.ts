@@ -67,6 +67,7 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     const now = Date.now();
     await vigil.ingest(seedEvents('acme', now));
     await vigil.ingest(bulkEvents('bulk', now, 130));
+    await vigil.ingest(seedEvents('demo', now));
     auditor = await vigil.createKey('auditor', 'acme', 'compliance');
     browser = await launchChromium();
   });
@@ -114,6 +115,28 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     expect(await context.cookies()).toEqual([]);
     await page.reload();
     await page.getByLabel('API key or viewer token').waitFor();
+    await context.close();
+  });
+
+  it('returns to the sign-in form, saying why, when the session ends in another tab', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, vigil.url, auditor);
+    const other = await context.newPage();
+    await other.goto(vigil.url + '/');
+    await settled(other);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByLabel('API key or viewer token').waitFor();
+
+    await page.getByLabel('Actor', { exact: true }).fill('alice@acme.example');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('Your session ended. Sign in again.').waitFor();
+    expect(await rows(page).count()).toBe(0);
+    // Signing in again lands on the view that was asked for.
+    await page.getByLabel('API key or viewer token').fill(auditor);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await settled(page);
+    expect(params(page).get('actor')).toBe('alice@acme.example');
+    expect(new Set(await column(page, 'Actor'))).toEqual(new Set(['alice@acme.example']));
     await context.close();
   });
 
@@ -333,18 +356,26 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     await signInPage.goto(vigil.url + '/');
     await shot(signInPage, 'sign-in.png');
 
-    const page = await auditorPage('range=30d');
+    // A tenant of its own, read with the platform key: only the seed events, none from other tests.
+    const demo = async (query: string, options: Parameters<typeof openPage>[1] = {}) => {
+      const { page } = await openPage(browser, options);
+      await signIn(page, vigil.url, vigil.adminKey, 'demo');
+      await page.goto(`${vigil.url}/?tenant=demo&${query}`);
+      await settled(page);
+      return page;
+    };
+    const page = await demo('range=30d');
     await shot(page, 'events.png');
-    await page.goto(`${vigil.url}/?range=30d&action=connector.updated`);
+    await page.goto(`${vigil.url}/?tenant=demo&range=30d&action=connector.updated`);
     await settled(page);
     await rows(page).getByRole('button', { name: /connector.updated/ }).click();
     await page.getByRole('table', { name: 'Changes' }).waitFor();
     await shot(page, 'diff.png');
-    await page.goto(`${vigil.url}/?actor=agent:claude-bot&success=false`);
+    await page.goto(`${vigil.url}/?tenant=demo&actor=agent:claude-bot&success=false`);
     await settled(page);
     await shot(page, 'agent-denials.png');
 
-    const phone = await auditorPage('range=7d', { width: 390, height: 844 });
+    const phone = await demo('range=7d', { width: 390, height: 844 });
     await shot(phone, 'phone-events.png');
     await phone.getByText('Filters', { exact: true }).click();
     await shot(phone, 'phone-filters.png');
