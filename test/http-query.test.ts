@@ -111,10 +111,11 @@ describe('GET /v1/audit/logs', () => {
 });
 
 describe('one event and trails', () => {
-  it('returns one event by id, byte for byte as stored', async () => {
+  it('returns one event by id, byte for byte as stored, then its leaf hash and proof', async () => {
     const res = await h.get(viewer, `/v1/audit/logs/${ids[3]}`);
     expect(res.statusCode).toBe(200);
-    expect(res.body).toBe((await h.store.getEvent('acme', ids[3]!))!.body);
+    const stored = (await h.store.getEvent('acme', ids[3]!))!.body;
+    expect(res.body.startsWith(`${stored.slice(0, -1)},"leaf_hash":`)).toBe(true);
     expect((await h.get(viewer, '/v1/audit/logs/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
     expect((await h.get(viewer, `/v1/audit/logs/${ids[3]}`, { limit: '1' })).statusCode).toBe(400);
   });

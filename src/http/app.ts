@@ -8,6 +8,8 @@
  *   GET    /v1/audit/resources/{type}/{id}    trail of one resource
  *   GET    /v1/audit/identities/{type}:{id}   trail of one identity
  *   POST   /v1/keys, GET /v1/keys, DELETE /v1/keys/{id}   key management (admin)
+ *   GET    /v1/audit/checkpoint[/key], /v1/audit/proofs/{inclusion,consistency},
+ *          /v1/audit/leaves, /v1/audit/leaf-hashes   integrity (routes/integrity.ts)
  *   GET    /v1/audit/export, POST/GET /v1/audit/exports[/{id}]   exports (routes/exports.ts)
  *   GET/PUT /v1/tenants/{tenant}/retention, /legal-hold, /v1/retention/runs   retention
  *   POST   /v1/session, GET, DELETE           dashboard sign-in (a session cookie for reads)
@@ -21,6 +23,9 @@ import { buildBackground, type Background, type BackgroundOptions } from '../exp
 import { loadServerSecrets } from '../config/server-secrets.js';
 import { MAX_REQUEST_BYTES } from '../domain/limits.js';
 import type { Ingestor } from '../ingest/ingestor.js';
+import { Checkpointer, type CheckpointerOptions } from '../integrity/checkpointer.js';
+import { generateSigner } from '../integrity/note.js';
+import { ProofService } from '../integrity/proof-service.js';
 import { QueryService } from '../query/query-service.js';
 import type { Store } from '../store/store.js';
 import { authHook } from './auth.js';
@@ -31,6 +36,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { exportRoutes } from './routes/exports.js';
 import { healthRoutes } from './routes/health.js';
+import { integrityRoutes } from './routes/integrity.js';
 import { keyRoutes } from './routes/keys.js';
 import { retentionRoutes } from './routes/retention.js';
 import { SessionStore, sessionRoutes } from './routes/session.js';
@@ -43,6 +49,11 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Export destinations and retention settings; absent: none configured, events kept forever. */
   jobs?: BackgroundOptions;
+  /**
+   * Checkpoint signing (`loadIntegrityOptions`). Absent: a key made for this app only, which is
+   * enough for tests; `vigil serve` always passes the persistent one.
+   */
+  integrity?: Partial<Pick<CheckpointerOptions, 'signer' | 'originPrefix' | 'intervalMs'>>;
 }
 
 /** The services behind the routes, exposed for the CLI's bootstrap. */
@@ -52,6 +63,8 @@ export interface AppServices {
   query: QueryService;
   /** Exports, retention, and their job runner (started by `vigil serve`, not here). */
   background: Background;
+  /** Signs checkpoints as trees grow (its timer is started by `vigil serve`, not here). */
+  checkpointer: Checkpointer;
 }
 
 /** Builds the app (not listening). The store must be open. */
@@ -63,7 +76,15 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     keys: new KeyService(deps.store, ingest),
     query: new QueryService(deps.store, secrets.cursorKey),
     background: buildBackground(deps.store, ingest, { ...(deps.logger ? { logger: deps.logger } : {}), ...deps.jobs }),
+    checkpointer: new Checkpointer({
+      store: deps.store,
+      signer: deps.integrity?.signer ?? generateSigner('vigil'),
+      ...(deps.integrity?.originPrefix ? { originPrefix: deps.integrity.originPrefix } : {}),
+      ...(deps.integrity?.intervalMs ? { intervalMs: deps.integrity.intervalMs } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    }),
   };
+  const proofs = new ProofService(deps.store, services.checkpointer);
 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
@@ -101,7 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
       reply.header('cache-control', 'no-store');
     });
     eventRoutes(api, services.ingest);
-    auditRoutes(api, services.query);
+    auditRoutes(api, services.query, proofs);
+    integrityRoutes(api, proofs);
     keyRoutes(api, services.keys);
     exportRoutes(api, services.background.exports);
     retentionRoutes(api, services.background.retention);

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ProofService } from '../../integrity/proof-service.js';
 import type { QueryService } from '../../query/query-service.js';
 import type { Trail } from '../../query/trails.js';
 import { FilterQuery, Refs, TenantQuery } from '../schemas.js';
@@ -7,8 +8,25 @@ import { documentWildcard, type TypedApp } from '../typed.js';
 
 const errors = { '4xx': Refs.Error, 503: Refs.Error };
 
-/** The read API: the log, one event, and the trails. Reads are not recorded. */
-export function auditRoutes(app: FastifyInstance, query: QueryService): void {
+/** One event as served: the stored event, and its leaf hash and inclusion proof (not part of the leaf). */
+const EventWithProof = Type.Intersect([
+  Refs.StoredEvent,
+  Type.Object({
+    leaf_hash: Type.String({ description: 'SHA-256(0x00 ‖ the stored canonical JSON, without leaf_hash and proof), standard base64' }),
+    proof: Type.Union([
+      Type.Object({
+        size: Type.Integer({ description: 'Size of the latest checkpoint' }),
+        root: Type.String({ description: 'Its root (base64)' }),
+        checkpoint: Type.String({ description: 'The signed checkpoint note' }),
+        hashes: Type.Array(Type.String(), { description: 'RFC 9162 inclusion proof, leaf side first (base64)' }),
+      }),
+      Type.Null({ description: "null only while the tenant's stored tree fails its integrity check" }),
+    ]),
+  }),
+]);
+
+/** The read API: the log, one event (with its inclusion proof), and the trails. Reads are not recorded. */
+export function auditRoutes(app: FastifyInstance, query: QueryService, proofs: ProofService): void {
   const typed = app as TypedApp;
   const page = <P extends TSchema>(tags: string[], summary: string, params: P) => ({
     schema: { tags, summary, querystring: FilterQuery, params, response: { 200: Refs.Page, ...errors } },
@@ -23,14 +41,15 @@ export function auditRoutes(app: FastifyInstance, query: QueryService): void {
     {
       schema: {
         tags: ['audit'],
-        summary: 'One event by id',
+        summary: 'One event by id, with its leaf hash and inclusion proof against the latest checkpoint',
         params: Type.Object({ id: Type.String() }),
         querystring: TenantQuery,
-        response: { 200: Refs.StoredEvent, ...errors },
+        response: { 200: EventWithProof, ...errors },
       },
     },
     async function getEvent(request, reply) {
-      return sendJson(reply, await query.event(request.principal, request.params.id, request.query));
+      const body = await query.event(request.principal, request.params.id, request.query);
+      return sendJson(reply, await proofs.withProof(body));
     },
   );
 
