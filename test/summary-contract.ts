@@ -85,6 +85,8 @@ export function describeSummaryContract(name: string, create: () => Promise<Summ
         ['successes only', query(T, ragged.from, ragged.to, { filter: { success: true }, groupBy: ['environment', 'outcome'] }), 'rollup'],
         ['its own dimension', query(T, ragged.from, ragged.to, { filter: { actionPrefix: ['secret.'], action: ['user.login'] }, groupBy: ['action', 'log', 'outcome'], bucket: 'hour' }), 'rollup'],
         ['actor ids with baselines', query(T, T0 + 4 * DAY, END - 3 * HOUR - 1, { filter: { actorId: ['u_alice', 'k_ci'] }, groupBy: ['actor'], baseline: true }), 'rollup'],
+        ['a resource type, day buckets', query(T, ragged.from, ragged.to, { filter: { resourceType: ['secret'] }, groupBy: ['resource', 'outcome'], bucket: 'day' }), 'rollup'],
+        ['a resource type, hour buckets (resources have no hour rows)', query(T, ragged.from, ragged.to, { filter: { resourceType: ['secret'] }, bucket: 'hour' }), 'scan'],
         ['a filter rollups cannot answer', query(T, ragged.from, ragged.to, { filter: { status: [403] }, groupBy: [...ALL], bucket: 'day', baseline: true }), 'scan'],
         ['two dimensions', query(T, ragged.from, ragged.to, { filter: { action: ['secret.read'], source: ['api', 'cli'] }, groupBy: ['actor'] }), 'scan'],
         ['a dimension grouped by another', query(T, ragged.from, ragged.to, { filter: { source: ['api'] }, groupBy: ['actor'] }), 'scan'],

@@ -60,7 +60,7 @@ describe('SQLite rollups', () => {
     await store.close();
     // Back to the schema before rollups existed, events kept.
     const raw = new Database(path);
-    raw.exec('DROP TABLE rollups; DELETE FROM schema_migrations WHERE version = 3');
+    raw.exec('DROP TABLE rollups; DELETE FROM schema_migrations WHERE version IN (3, 4)');
     raw.close();
     const migrated = new SqliteStore({ path });
     await migrated.open();
@@ -71,15 +71,17 @@ describe('SQLite rollups', () => {
     expect(counts).toEqual(referenceSummary(events, { ...q, groupBy: [...q.groupBy] }));
   });
 
-  it('hold one row per tenant, dimension, bucket, log and value, however many appends fed it', async () => {
+  it('hold one row per tenant, dimension, bucket, value and log, however many appends fed it, and no hour rows of resources', async () => {
     const path = tempDb();
     const store = new SqliteStore({ path });
     await store.open();
     for (const event of events.slice(0, 200)) await store.append([{ events: [event] }]);
     await store.close();
     const raw = new Database(path, { readonly: true });
-    const hours = raw.prepare("SELECT count(*) AS n, sum(count) AS total FROM rollups WHERE dim = 0 AND span = 1").get() as { n: number; total: number };
+    const hours = raw.prepare('SELECT count(*) AS n, sum(count) AS total FROM rollups WHERE dim = 0 AND span = 1').get() as { n: number; total: number };
+    const resourceHours = raw.prepare('SELECT count(*) AS n FROM rollups WHERE dim = 4 AND span = 1').get() as { n: number };
     raw.close();
+    expect(resourceHours.n).toBe(0);
     const distinct = new Set(events.slice(0, 200).map((e) => `${Math.floor(Date.parse(e.occurred_at) / 3_600_000)}:${e.log}`));
     expect(hours).toEqual({ n: distinct.size, total: 200 });
   });

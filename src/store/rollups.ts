@@ -32,6 +32,23 @@ export type ValueDim = (typeof VALUE_DIMS)[number];
 export const SPAN = { hour: 1, day: 2 } as const;
 export type Span = keyof typeof SPAN;
 
+/** Rollup rows of one dimension, or the totals. */
+export type RollupSource = 'total' | ValueDim;
+
+/**
+ * The sources kept per hour as well as per day. Resources are kept per day only: a large tenant
+ * has thousands, so an hour rarely holds two events of one and hour rows would cost about an
+ * upsert per event for little. Actors keep hour rows: baselines and the top-actors chart read
+ * them at the ragged edges of every dashboard range.
+ */
+export const HOURLY: ReadonlySet<RollupSource> = new Set<RollupSource>(['total', 'action', 'category', 'actor', 'source', 'service', 'environment']);
+
+/** The finest span every one of `sources` has rows of. */
+export function finestSpan(sources: readonly RollupSource[]): Span {
+  return sources.every((s) => HOURLY.has(s)) ? 'hour' : 'day';
+}
+const HOURLY_CODES = new Set<number>([...HOURLY].map((source) => ROLLUP_DIM[source]));
+
 /**
  * One event as rollups see it: its tenant, time, log code, outcome, and the dictionary id of its
  * value in each of `VALUE_DIMS` (null when the event has none, e.g. no resource).
@@ -92,7 +109,7 @@ export class RollupDeltas {
     return this.byTenant.size === 0;
   }
 
-  /** Every hour row, then every day row, of the group. */
+  /** Every hour row (of the HOURLY sources), then every day row, of the group. */
   *rows(): Generator<RollupRow> {
     for (const [tenantId, hours] of this.byTenant) {
       const days = new Map<number, Map<number, Cell>>();
@@ -101,7 +118,7 @@ export class RollupDeltas {
         let dayCells = days.get(dayHour);
         if (!dayCells) days.set(dayHour, (dayCells = new Map()));
         for (const [key, cell] of cells) {
-          yield unpack(tenantId, SPAN.hour, hour, key, cell);
+          if (HOURLY_CODES.has((key % 32) >> 2)) yield unpack(tenantId, SPAN.hour, hour, key, cell);
           const day = dayCells.get(key);
           if (day) {
             day.count += cell.count;
@@ -129,42 +146,48 @@ function unpack(tenantId: number, span: number, startHour: number, key: number, 
   return { tenantId, span, startHour, dim: low >> 2, log: low & 3, valueId: (key - low) / 32, ...cell };
 }
 
-/** A piece of a time range, read from rollup rows of one span or, for `events`, from the events. */
-export interface Segment {
-  source: Span | 'events';
+export interface Interval {
   fromUs: number;
   toUs: number;
 }
 
-const floorTo = (us: number, unit: number): number => Math.floor(us / unit) * unit;
-const ceilTo = (us: number, unit: number): number => Math.ceil(us / unit) * unit;
+/** A whole number of hours or days, read from rollup rows of that span. */
+export interface Segment extends Interval {
+  span: Span;
+}
+
+const UNIT_US: Record<Span, number> = { hour: HOUR_US, day: DAY_US };
+export const floorTo = (us: number, unit: number): number => Math.floor(us / unit) * unit;
+export const ceilTo = (us: number, unit: number): number => Math.ceil(us / unit) * unit;
 
 /**
- * Splits [fromUs, toUs) into whole days (when `coarsest` is day), whole hours and leftover event
- * ranges, coarsest in the middle: at most one day segment, two hour segments and two event
- * segments, each no longer than it must be. Empty segments are left out.
+ * Splits [fromUs, toUs) into its ragged edges, read from the events, and the whole `unit`s
+ * between them, read from rollups (null when the range holds no whole unit).
  */
-export function coverRange(fromUs: number, toUs: number, coarsest: Span): Segment[] {
-  if (toUs <= fromUs) return [];
+export function splitEdges(fromUs: number, toUs: number, unit: Span): { edges: Interval[]; middle: Interval | null } {
+  const size = UNIT_US[unit];
+  const first = ceilTo(fromUs, size);
+  const last = floorTo(toUs, size);
+  if (first >= last) return { edges: toUs > fromUs ? [{ fromUs, toUs }] : [], middle: null };
+  const edges: Interval[] = [];
+  if (fromUs < first) edges.push({ fromUs, toUs: first });
+  if (last < toUs) edges.push({ fromUs: last, toUs });
+  return { edges, middle: { fromUs: first, toUs: last } };
+}
+
+/**
+ * An hour-aligned interval as rollup segments: whole days in the middle (when `coarsest` is
+ * day) and the hours around them; at most three segments.
+ */
+export function rollupSegments(range: Interval, coarsest: Span): Segment[] {
   if (coarsest === 'day') {
-    const dayFrom = ceilTo(fromUs, DAY_US);
-    const dayTo = floorTo(toUs, DAY_US);
-    if (dayFrom < dayTo) {
-      return [
-        ...coverRange(fromUs, dayFrom, 'hour'),
-        { source: 'day', fromUs: dayFrom, toUs: dayTo },
-        ...coverRange(dayTo, toUs, 'hour'),
-      ];
+    const { edges, middle } = splitEdges(range.fromUs, range.toUs, 'day');
+    if (middle) {
+      const hours = edges.map((edge): Segment => ({ ...edge, span: 'hour' }));
+      return [...hours.filter((h) => h.toUs <= middle.fromUs), { ...middle, span: 'day' }, ...hours.filter((h) => h.fromUs >= middle.toUs)];
     }
   }
-  const hourFrom = ceilTo(fromUs, HOUR_US);
-  const hourTo = floorTo(toUs, HOUR_US);
-  if (hourFrom >= hourTo) return [{ source: 'events', fromUs, toUs }];
-  return [
-    ...(fromUs < hourFrom ? [{ source: 'events' as const, fromUs, toUs: hourFrom }] : []),
-    { source: 'hour', fromUs: hourFrom, toUs: hourTo },
-    ...(hourTo < toUs ? [{ source: 'events' as const, fromUs: hourTo, toUs }] : []),
-  ];
+  return range.toUs > range.fromUs ? [{ ...range, span: 'hour' }] : [];
 }
 
 /** The filter fields that each value dimension's rollup rows answer (by restricting value ids). */

@@ -204,30 +204,49 @@ async function valueTop(cells: Map<number, Cell>, top: number, dim: ValueDim, na
 /** Rounds a statistic or rate for output, to 4 decimals: enough for people, stable in tests. */
 export const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
-interface ActorDays {
+/** One actor's counts: today, and the sum and sum of squares of its daily counts before. */
+interface ActorMoments {
   today: number;
-  days: number[];
+  sum: number;
+  squares: number;
+  /** Daily counts, while they are added event by event (a scan); folded into sum and squares at the end. */
+  days?: number[];
 }
 
 /** Per-actor counts in the baseline windows, fed from rollups or events. */
 export class BaselineTally {
   readonly windows: BaselineWindows;
-  private readonly actors = new Map<number, ActorDays>();
+  private readonly actors = new Map<number, ActorMoments>();
 
   constructor(toUs: number) {
     this.windows = baselineWindows(toUs);
   }
 
-  /** `count` events of an actor at `atUs` (an event's time or a rollup row's start); outside both windows is ignored. */
-  add(actorId: number, atUs: number, count: number): void {
+  private actor(id: number): ActorMoments {
+    let actor = this.actors.get(id);
+    if (!actor) this.actors.set(id, (actor = { today: 0, sum: 0, squares: 0 }));
+    return actor;
+  }
+
+  addToday(actorId: number, count: number): void {
+    this.actor(actorId).today += count;
+  }
+
+  /** The moments of an actor's daily counts over the history window (days without events count as 0). */
+  addHistory(actorId: number, sum: number, squares: number): void {
+    const actor = this.actor(actorId);
+    actor.sum += sum;
+    actor.squares += squares;
+  }
+
+  /** One event of an actor at `atUs`: today, a day of the history, or neither. */
+  addEvent(actorId: number, atUs: number): void {
     const w = this.windows;
-    const inToday = atUs >= w.todayFromUs && atUs < w.todayToUs;
-    const inHistory = atUs >= w.historyFromUs && atUs < w.historyToUs;
-    if (!inToday && !inHistory) return;
-    let actor = this.actors.get(actorId);
-    if (!actor) this.actors.set(actorId, (actor = { today: 0, days: new Array<number>(BASELINE.days).fill(0) }));
-    if (inToday) actor.today += count;
-    else actor.days[Math.floor((atUs - w.historyFromUs) / DAY_US)]! += count;
+    if (atUs >= w.todayFromUs && atUs < w.todayToUs) this.addToday(actorId, 1);
+    else if (atUs >= w.historyFromUs && atUs < w.historyToUs) {
+      const actor = this.actor(actorId);
+      (actor.days ??= new Array<number>(BASELINE.days).fill(0))[Math.floor((atUs - w.historyFromUs) / DAY_US)]! += 1;
+    }
   }
 
   /** The `top` actors by z (then today's count, then id), with their display labels. */
@@ -251,12 +270,13 @@ export class BaselineTally {
   }
 }
 
-function statistics(a: ActorDays): { today: number; mean: number; stddev: number; z: number; flagged: boolean } {
+function statistics(a: ActorMoments): { today: number; mean: number; stddev: number; z: number; flagged: boolean } {
   const n = BASELINE.days;
-  const sum = a.days.reduce((s, d) => s + d, 0);
+  const sum = a.sum + (a.days?.reduce((s, d) => s + d, 0) ?? 0);
+  const squares = a.squares + (a.days?.reduce((s, d) => s + d * d, 0) ?? 0);
   const mean = sum / n;
-  const variance = a.days.reduce((s, d) => s + (d - mean) ** 2, 0) / n;
-  const stddev = Math.sqrt(variance);
+  // Population variance from integer moments: exact until the division.
+  const stddev = Math.sqrt(Math.max(0, n * squares - sum * sum)) / n;
   const z = round4((a.today - mean) / Math.max(stddev, BASELINE.minStddev));
   const firstSeen = sum === 0;
   const flagged = a.today >= BASELINE.flagMinToday && (firstSeen || z >= BASELINE.flagZ);

@@ -42,6 +42,7 @@ function matches(e: PreparedEvent, f: SummaryQuery['filter'] | Partial<SummaryQu
   if ((f.action || f.actionPrefix) && !actionOk) return false;
   if (f.actorId && !f.actorId.includes(e.actor.id)) return false;
   if (f.category && !f.category.includes(e.category)) return false;
+  if (f.resourceType && !f.resourceType.includes(e.resource?.type ?? '')) return false;
   if (f.source && !f.source.includes(e.source!)) return false;
   if (f.status && !f.status.includes(e.outcome.status ?? -1)) return false;
   return true;
@@ -99,8 +100,9 @@ function baselines(events: PreparedEvent[], all: PreparedEvent[], toUs: number, 
     const mine = events.filter((e) => e.actor.id === id);
     const today = mine.filter((e) => within(e, todayFrom, toUs)).length;
     const days = Array.from({ length: 30 }, (_, d) => mine.filter((e) => within(e, historyFrom + d * DAY, historyFrom + (d + 1) * DAY)).length);
-    const mean = days.reduce((s, x) => s + x, 0) / 30;
-    const stddev = Math.sqrt(days.reduce((s, x) => s + (x - mean) ** 2, 0) / 30);
+    const sum = days.reduce((s, x) => s + x, 0);
+    const mean = sum / 30;
+    const stddev = Math.sqrt(30 * days.reduce((s, x) => s + x * x, 0) - sum * sum) / 30;
     const z = round((today - mean) / Math.max(stddev, 1));
     const firstSeen = days.every((x) => x === 0);
     return {
