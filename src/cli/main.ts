@@ -7,6 +7,7 @@
  *   vigil query [--filter value …]       read events: a table, or NDJSON with --json
  *   vigil export [download|job|status]   export events (jobs-commands.ts)
  *   vigil retention get|set|hold|run     retention and legal holds
+ *   vigil verify [--bundle DIR]          verify a tenant log (verify-commands.ts)
  *
  * Client commands talk to --url (VIGIL_URL, default http://localhost:8080) with --key (VIGIL_KEY).
  */
@@ -23,6 +24,7 @@ import { registerExportCommands, registerRetentionCommands } from './jobs-comman
 import { createKey, listKeys, revokeKey } from './keys.js';
 import { queryEvents } from './query.js';
 import { serve } from './serve.js';
+import { registerVerifyCommands } from './verify-commands.js';
 
 interface ClientFlags {
   url: string;
@@ -103,6 +105,7 @@ function buildProgram(): Command {
   const kit = { withClient, client, addFilterOptions, filterParams };
   registerExportCommands(program, kit);
   registerRetentionCommands(program, kit);
+  registerVerifyCommands(program, kit);
   return program;
 }
 
