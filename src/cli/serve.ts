@@ -7,6 +7,7 @@ import { loadBackgroundOptions } from '../export/jobs/background.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../http/logger.js';
 import { Ingestor } from '../ingest/ingestor.js';
+import { loadIntegrityOptions } from '../integrity/integrity-config.js';
 import type { Store } from '../store/store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
@@ -29,13 +30,16 @@ export async function serve(config: Config): Promise<void> {
   const store = openStore(config);
   await store.open();
   const ingestor = new Ingestor(store);
-  const jobs = { ...(await loadBackgroundOptions(process.env, config.dataDir)), logger };
-  const { app, services } = await buildApp({ store, ingestor, logger, jobs });
+  const integrity = await loadIntegrityOptions(process.env, config.dataDir);
+  const jobs = { ...(await loadBackgroundOptions(process.env, config.dataDir)), logger, checkpointOrigin: integrity.originPrefix };
+  const { app, services } = await buildApp({ store, ingestor, logger, jobs, integrity });
 
   await bootstrapAdminKey(store, services.keys, config.adminKey, showFirstKey);
   await app.listen({ port: config.port, host: config.host });
   // Export jobs and retention runs; a job left running by the previous process resumes now.
   services.background.start();
+  // Signed checkpoints as tenants' logs grow, about once a second at most.
+  services.checkpointer.start();
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -44,6 +48,7 @@ export async function serve(config: Config): Promise<void> {
     logger.info({ signal }, 'shutting down');
     // A job in progress stops between files and resumes at the next start.
     await services.background.stop();
+    await services.checkpointer.stop();
     await app.close();
     await ingestor.drain();
     await store.close();
