@@ -30,7 +30,7 @@ export function partKey(keyPrefix: string, n: number): string {
 }
 
 /** Opens the job's destination by name; a destination removed from the configuration fails the job. */
-export function destinationFor(settings: ExportSettings, name: string): Destination {
+export async function destinationFor(settings: ExportSettings, name: string): Promise<Destination> {
   const config = settings.destinations.get(name);
   if (!config) throw new JobFailure(`destination "${name}" is no longer in Vigil's configuration`);
   return openDestination(config);
@@ -97,7 +97,7 @@ export class ExportJobHandler implements JobHandler {
 
   async run(context: JobContext): Promise<Manifest> {
     const spec = JSON.parse(context.job.spec) as ExportJobSpec;
-    const destination = destinationFor(this.settings, spec.destination);
+    const destination = await destinationFor(this.settings, spec.destination);
     try {
       return await runFilesJob(this.store, destination, context, spec, 'export', this.checkpoint, progressOf(context.job), context.save);
     } finally {

@@ -103,7 +103,7 @@ export class RetentionJobHandler implements JobHandler {
   ): Promise<void> {
     let progress = start;
     if (progress.verified) return;
-    const destination = destinationFor(this.settings, spec.destination);
+    const destination = await destinationFor(this.settings, spec.destination);
     try {
       if (!progress.manifest) {
         const manifest = await runFilesJob(this.store, destination, context, spec, 'archive', this.checkpoint, progress.files, (files) =>
