@@ -4,10 +4,9 @@ import { ipKeyHex } from '../../domain/ip.js';
 import { nowMicros, parseTimeMicros } from '../../domain/time.js';
 import { appendLeaves, type AppendOutcome } from '../../integrity/tiles.js';
 import { CRUD_CODE, LOG_CODE } from '../sqlite/codes.js';
-import { TERM } from '../sqlite/dictionary.js';
 import type { AppendRequest, AppendResult } from '../store.js';
 import { copyLine, copyRows, type CopyValue } from './copy.js';
-import type { Dictionary, Interning } from './dictionary.js';
+import type { Dictionary, EventIds } from './dictionary.js';
 import { isRetryable } from './errors.js';
 import type { Partitions } from './partitions.js';
 import { transaction } from './pool.js';
@@ -24,21 +23,21 @@ export const EVENT_COLUMNS = [
 const KEY_COLUMNS = ['tenant_id', 'seq', 'occurred_us', 'uid'] as const;
 
 /** An `events` row: the sealed body and the interned columns the filters use. */
-export function eventValues(sealed: SealedEvent, ids: Interning): CopyValue[] {
-  const { event, tenantId } = sealed;
+export function eventValues(sealed: SealedEvent, ids: EventIds): CopyValue[] {
+  const { event } = sealed;
   const ip = event.client?.ip === undefined ? null : ipKeyHex(event.client.ip);
   return [
     sealed.seq,
     sealed.occurredUs,
-    tenantId,
-    ids.term(tenantId, TERM.action, event.action),
-    ids.term(tenantId, TERM.category, event.category),
-    ids.actor(tenantId, event.actor),
-    ids.resource(tenantId, event.resource),
-    ids.term(tenantId, TERM.source, event.source),
-    ids.term(tenantId, TERM.service, event.service),
-    ids.term(tenantId, TERM.environment, event.environment),
-    ids.term(tenantId, TERM.method, event.request?.method),
+    sealed.tenantId,
+    ids.action,
+    ids.category,
+    ids.actor,
+    ids.resource,
+    ids.source,
+    ids.service,
+    ids.environment,
+    ids.method,
     event.id,
     event.outcome.status ?? null,
     LOG_CODE[event.log],
@@ -109,8 +108,8 @@ export class Appender {
       const sequencer = new Sequencer(tenantIds, sizes, known, nowMicros());
       const results = requests.map((request) => sequencer.add(request));
       // Step 3: write the events, their keys, the grown trees and heads.
-      await interning.intern(client, sequencer.sealed);
-      await copyRows(client, 'events', EVENT_COLUMNS, sequencer.sealed.map((s) => copyLine(eventValues(s, interning))));
+      const ids = await interning.intern(client, sequencer.sealed);
+      await copyRows(client, 'events', EVENT_COLUMNS, sequencer.sealed.map((s, i) => copyLine(eventValues(s, ids[i]!))));
       await copyRows(client, 'event_keys', KEY_COLUMNS, sequencer.sealed.map(keyLine));
       const grown = new Map<number, AppendOutcome>();
       for (const [tenantId, leaves] of sequencer.leaves) {

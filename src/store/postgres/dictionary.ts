@@ -4,6 +4,7 @@ import { actorAliases } from '../../domain/actor.js';
 import type { Actor, PreparedEvent, Resource } from '../../domain/event.js';
 import { EMPTY_ROOT } from '../../integrity/hash.js';
 import { RESOURCE_ALIAS, TERM, resourceKey, type TermKind } from '../sqlite/dictionary.js';
+import { KeyedMap } from './keyed-map.js';
 
 /**
  * A btree entry holds at most ~2.7 kB; longer names and paths (possible in multi-byte scripts)
@@ -14,26 +15,16 @@ const MAX_ALIAS_BYTES = 2000;
 /** Past this many cached ids the cache starts again empty (it refills from the database). */
 const MAX_CACHED = 1_000_000;
 
-const termKey = (tenantId: number, kind: TermKind, value: string) => `t\0${tenantId}\0${kind}\0${value}`;
-const actorKey = (tenantId: number, type: string, extId: string) => `a\0${tenantId}\0${type}\0${extId}`;
-const resourceCacheKey = (tenantId: number, resource: Resource) => `r\0${tenantId}\0${resource.type}\0${resourceKey(resource)}`;
+/** Cache spaces: one per term kind, per actor type and per resource type; two for alias markers. */
+const TERM_SPACE = Object.fromEntries(Object.values(TERM).map((kind) => [kind, `term:${kind}`])) as Record<TermKind, string>;
+const actorSpace = (type: string) => `actor:${type}`;
+const resourceSpace = (type: string) => `resource:${type}`;
+const ACTOR_ALIASES = 'aliases:actor';
+const RESOURCE_ALIASES = 'aliases:resource';
 
 /** What makes two events' resources one, as stored: 16 bytes of SHA-256 of `resourceKey`. */
 function resourceHash(resource: Resource): Buffer {
   return createHash('sha256').update(resourceKey(resource)).digest().subarray(0, 16);
-}
-
-/** The event's strings that are interned as terms. */
-function eventTerms(event: PreparedEvent): [TermKind, string | undefined][] {
-  return [
-    [TERM.action, event.action],
-    [TERM.category, event.category],
-    [TERM.source, event.source],
-    [TERM.service, event.service],
-    [TERM.environment, event.environment],
-    [TERM.method, event.request?.method],
-    [TERM.resourceType, event.resource?.type],
-  ];
 }
 
 /**
@@ -44,16 +35,17 @@ function eventTerms(event: PreparedEvent): [TermKind, string | undefined][] {
  * the cache that the database does not have.
  */
 export class Dictionary {
-  private readonly committed = new Map<string, number>();
+  private readonly tenantIds = new Map<string, number>();
+  private readonly committed = new KeyedMap<number>(MAX_CACHED);
 
   constructor(private readonly pool: pg.Pool) {}
 
   /** The tenant's id, or undefined when it was never created. */
   async findTenant(name: string): Promise<number | undefined> {
-    const cached = this.committed.get(`n\0${name}`);
+    const cached = this.tenantIds.get(name);
     if (cached !== undefined) return cached;
     const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM tenants WHERE name = $1', [name]);
-    if (rows[0]) this.remember(`n\0${name}`, rows[0].id);
+    if (rows[0]) this.tenantIds.set(name, rows[0].id);
     return rows[0]?.id;
   }
 
@@ -66,7 +58,7 @@ export class Dictionary {
     const out = new Map<string, number>();
     const missing: string[] = [];
     for (const name of names) {
-      const id = this.committed.get(`n\0${name}`);
+      const id = this.tenantIds.get(name);
       if (id === undefined) missing.push(name);
       else out.set(name, id);
     }
@@ -89,7 +81,7 @@ export class Dictionary {
       [rows.map((r) => r.id), Buffer.from(EMPTY_ROOT)],
     );
     for (const row of rows) {
-      this.remember(`n\0${row.name}`, row.id);
+      this.tenantIds.set(row.name, row.id);
       out.set(row.name, row.id);
     }
     return out;
@@ -97,30 +89,19 @@ export class Dictionary {
 
   /** A term's id for filtering; undefined when the tenant never stored it. */
   async findTerm(tenantId: number, kind: TermKind, value: string): Promise<number | undefined> {
-    const key = termKey(tenantId, kind, value);
-    const cached = this.committed.get(key);
+    const cached = this.committed.get(tenantId, TERM_SPACE[kind], value);
     if (cached !== undefined) return cached;
     const { rows } = await this.pool.query<{ id: number }>(
       'SELECT id FROM terms WHERE tenant_id = $1 AND kind = $2 AND value = $3',
       [tenantId, kind, value],
     );
-    if (rows[0]) this.remember(key, rows[0].id);
+    if (rows[0]) this.committed.set(tenantId, TERM_SPACE[kind], value, rows[0].id);
     return rows[0]?.id;
   }
 
   /** A fresh staging area for one append transaction. */
   interning(): Interning {
-    return new Interning(this);
-  }
-
-  cached(key: string): number | undefined {
-    return this.committed.get(key);
-  }
-
-  /** Called with ids (and alias markers) whose transaction has committed. */
-  remember(key: string, id: number): void {
-    if (this.committed.size >= MAX_CACHED) this.committed.clear();
-    this.committed.set(key, id);
+    return new Interning(this.committed);
   }
 }
 
@@ -130,69 +111,125 @@ export interface InternRequest {
   event: PreparedEvent;
 }
 
+/** The interned ids of one event's columns. */
+export interface EventIds {
+  action: number;
+  category: number;
+  actor: number;
+  resource: number | null;
+  source: number | null;
+  service: number | null;
+  environment: number | null;
+  method: number | null;
+}
+
+/** An id of the group: known from the cache, or filled in once its row is inserted. */
+interface Slot {
+  id: number | undefined;
+}
+
+/** A string the database does not know yet: where it goes in the cache, and its slot. */
+interface Missing {
+  tenantId: number;
+  space: string;
+  value: string;
+  slot: Slot;
+}
+
 interface AliasRow {
   tenantId: number;
   kind: number;
   alias: string;
-  ownerId: number;
-  marker: string;
+  owner: Slot;
 }
 
 /**
- * The ids one append transaction needs. `intern` inserts what is missing (INSERT … ON CONFLICT DO
- * NOTHING RETURNING, then a re-select for rows another writer committed meanwhile); the ids are
- * readable at once within the transaction and become cached for the process on `publish`.
+ * The ids one append transaction needs. `intern` looks each distinct string of the group up
+ * once (process cache, else it is inserted: INSERT … ON CONFLICT DO NOTHING RETURNING, then a
+ * re-select for rows that another writer committed meanwhile) and returns every event's ids;
+ * `publish`, after COMMIT, puts what the transaction created into the process cache.
  */
 export class Interning {
-  private readonly staged = new Map<string, number>();
+  private readonly staged: [tenantId: number, space: string, value: string, id: number][] = [];
+  private readonly slots = new KeyedMap<Slot>();
+  private readonly missing = { terms: [] as Missing[], actors: [] as Missing[], resources: [] as (Missing & { resource: Resource })[] };
+  /** Distinct variants of each actor (by email, then name) and resource (by name, then path), for aliases. */
+  private readonly variants = new Map<Slot, Variants>();
 
-  constructor(private readonly dict: Dictionary) {}
+  constructor(private readonly committed: KeyedMap<number>) {}
 
-  private id(key: string): number | undefined {
-    return this.staged.get(key) ?? this.dict.cached(key);
-  }
-
-  private must(key: string): number {
-    const id = this.id(key);
-    if (id === undefined) throw new Error(`dictionary id missing for ${JSON.stringify(key)}`);
-    return id;
-  }
-
-  term(tenantId: number, kind: TermKind, value: string | undefined): number | null {
-    return value === undefined ? null : this.must(termKey(tenantId, kind, value));
-  }
-
-  actor(tenantId: number, actor: Actor): number {
-    return this.must(actorKey(tenantId, actor.type, actor.id));
-  }
-
-  resource(tenantId: number, resource: Resource | undefined): number | null {
-    return resource === undefined ? null : this.must(resourceCacheKey(tenantId, resource));
-  }
-
-  /** Makes sure every string of these events has an id. */
-  async intern(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
-    await this.internTerms(client, requests);
-    await this.internActors(client, requests);
-    await this.internResources(client, requests);
-    await this.internAliases(client, requests);
-  }
-
-  /** Makes the staged ids visible to later transactions of this process; call after COMMIT. */
-  publish(): void {
-    for (const [key, id] of this.staged) this.dict.remember(key, id);
-  }
-
-  private async internTerms(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
-    const wanted = new Map<string, [number, number, string]>();
-    for (const { tenantId, event } of requests) {
-      for (const [kind, value] of eventTerms(event)) {
-        if (value === undefined) continue;
-        const key = termKey(tenantId, kind, value);
-        if (this.id(key) === undefined) wanted.set(key, [tenantId, kind, value]);
+  async intern(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<EventIds[]> {
+    const slots = requests.map(({ tenantId, event }) => {
+      const term = (kind: TermKind, value: string | undefined) =>
+        value === undefined ? null : this.slot(tenantId, TERM_SPACE[kind], value, this.missing.terms);
+      const actor = this.slot(tenantId, actorSpace(event.actor.type), event.actor.id, this.missing.actors);
+      addVariant(this.variant(tenantId, actorSpace(event.actor.type), event.actor.id, actor).actors, event.actor.email, event.actor.name, event.actor);
+      let resource: Slot | null = null;
+      if (event.resource) {
+        const space = resourceSpace(event.resource.type);
+        const key = resourceKey(event.resource);
+        resource = this.slot(tenantId, space, key, this.missing.resources, { resource: event.resource });
+        addVariant(this.variant(tenantId, space, key, resource).resources, event.resource.name, event.resource.path, event.resource);
       }
+      return [
+        term(TERM.action, event.action)!,
+        term(TERM.category, event.category)!,
+        actor,
+        resource,
+        term(TERM.source, event.source),
+        term(TERM.service, event.service),
+        term(TERM.environment, event.environment),
+        term(TERM.method, event.request?.method),
+      ] as const;
+    });
+    await this.insertTerms(client);
+    await this.insertActors(client);
+    await this.insertResources(client);
+    await this.insertAliases(client);
+    const id = (slot: Slot | null) => (slot === null ? null : slot.id!);
+    return slots.map(([action, category, actor, resource, source, service, environment, method]) => ({
+      action: action.id!,
+      category: category.id!,
+      actor: actor.id!,
+      resource: id(resource),
+      source: id(source),
+      service: id(service),
+      environment: id(environment),
+      method: id(method),
+    }));
+  }
+
+  /** Makes the ids this transaction created visible to later ones of this process; call after COMMIT. */
+  publish(): void {
+    for (const [tenantId, space, value, id] of this.staged) this.committed.set(tenantId, space, value, id);
+  }
+
+  /** The group's slot for a string, created on first sight (from the cache, else listed in `missing`). */
+  private slot<M extends Missing>(tenantId: number, space: string, value: string, missing: M[], extra?: Omit<M, keyof Missing>): Slot {
+    let slot = this.slots.get(tenantId, space, value);
+    if (!slot) {
+      slot = { id: this.committed.get(tenantId, space, value) };
+      this.slots.set(tenantId, space, value, slot);
+      if (slot.id === undefined) missing.push({ tenantId, space, value, slot, ...extra } as M);
     }
-    await this.insertMissing(client, wanted, {
+    return slot;
+  }
+
+  private variant(tenantId: number, space: string, value: string, slot: Slot): Variants {
+    let variant = this.variants.get(slot);
+    if (!variant) this.variants.set(slot, (variant = { tenantId, space, value, actors: new Map(), resources: new Map() }));
+    return variant;
+  }
+
+  private fill(entry: Missing, id: number): void {
+    entry.slot.id = id;
+    this.staged.push([entry.tenantId, entry.space, entry.value, id]);
+  }
+
+  private async insertTerms(client: pg.ClientBase): Promise<void> {
+    const kindOf = new Map(Object.entries(TERM_SPACE).map(([kind, space]) => [space, Number(kind)]));
+    await this.insertMissing(client, this.missing.terms, {
+      columns: (m) => [m.tenantId, kindOf.get(m.space)!, m.value],
       insert: `WITH w AS (SELECT * FROM unnest($1::int[], $2::smallint[], $3::text[]) AS w(tenant_id, kind, value)),
         added AS (INSERT INTO terms (tenant_id, kind, value) SELECT * FROM w ORDER BY 1, 2, 3
           ON CONFLICT DO NOTHING RETURNING tenant_id, kind, value, id)
@@ -200,17 +237,13 @@ export class Interning {
       select: `SELECT t.tenant_id, t.kind, t.value, t.id FROM terms t
         JOIN unnest($1::int[], $2::smallint[], $3::text[]) AS w(tenant_id, kind, value)
           ON t.tenant_id = w.tenant_id AND t.kind = w.kind AND t.value = w.value COLLATE "C"`,
-      keyOf: (r: { tenant_id: number; kind: TermKind; value: string }) => termKey(r.tenant_id, r.kind, r.value),
+      keyOf: (r: { tenant_id: number; kind: TermKind; value: string }) => `${r.tenant_id}\0${TERM_SPACE[r.kind]}\0${r.value}`,
     });
   }
 
-  private async internActors(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
-    const wanted = new Map<string, [number, string, string]>();
-    for (const { tenantId, event } of requests) {
-      const key = actorKey(tenantId, event.actor.type, event.actor.id);
-      if (this.id(key) === undefined) wanted.set(key, [tenantId, event.actor.type, event.actor.id]);
-    }
-    await this.insertMissing(client, wanted, {
+  private async insertActors(client: pg.ClientBase): Promise<void> {
+    await this.insertMissing(client, this.missing.actors, {
+      columns: (m) => [m.tenantId, m.space.slice(actorSpace('').length), m.value],
       insert: `WITH w AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) AS w(tenant_id, type, ext_id)),
         added AS (INSERT INTO actors (tenant_id, type, ext_id) SELECT * FROM w ORDER BY 1, 2, 3
           ON CONFLICT DO NOTHING RETURNING tenant_id, type, ext_id, id)
@@ -218,23 +251,16 @@ export class Interning {
       select: `SELECT a.tenant_id, a.type, a.ext_id, a.id FROM actors a
         JOIN unnest($1::int[], $2::text[], $3::text[]) AS w(tenant_id, type, ext_id)
           ON a.tenant_id = w.tenant_id AND a.type = w.type AND a.ext_id = w.ext_id`,
-      keyOf: (r: { tenant_id: number; type: string; ext_id: string }) => actorKey(r.tenant_id, r.type, r.ext_id),
+      keyOf: (r: { tenant_id: number; type: string; ext_id: string }) => `${r.tenant_id}\0${actorSpace(r.type)}\0${r.ext_id}`,
     });
   }
 
-  private async internResources(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
-    const wanted = new Map<string, [number, string, Buffer, string | null]>();
-    // The database knows a resource by its key's hash: map each hash back to the cache key.
-    const byHash = new Map<string, string>();
-    for (const { tenantId, event } of requests) {
-      if (!event.resource) continue;
-      const key = resourceCacheKey(tenantId, event.resource);
-      if (this.id(key) !== undefined || wanted.has(key)) continue;
-      const hash = resourceHash(event.resource);
-      wanted.set(key, [tenantId, event.resource.type, hash, event.resource.id ?? null]);
-      byHash.set(`${tenantId}\0${event.resource.type}\0${hash.toString('hex')}`, key);
-    }
-    await this.insertMissing(client, wanted, {
+  private async insertResources(client: pg.ClientBase): Promise<void> {
+    // The database knows a resource by its key's hash, which the lookup key carries too.
+    const hashes = new Map(this.missing.resources.map((m) => [m, resourceHash(m.resource).toString('hex')]));
+    await this.insertMissing(client, this.missing.resources, {
+      columns: (m) => [m.tenantId, m.resource.type, Buffer.from(hashes.get(m)!, 'hex'), m.resource.id ?? null],
+      key: (m) => `${m.tenantId}\0${m.resource.type}\0${hashes.get(m)}`,
       insert: `WITH w AS (SELECT * FROM unnest($1::int[], $2::text[], $3::bytea[], $4::text[]) AS w(tenant_id, type, key_hash, ext_id)),
         added AS (INSERT INTO resources (tenant_id, type, key_hash, ext_id) SELECT * FROM w ORDER BY 1, 2, 3
           ON CONFLICT DO NOTHING RETURNING tenant_id, type, key_hash, id)
@@ -242,94 +268,105 @@ export class Interning {
       select: `SELECT r.tenant_id, r.type, r.key_hash, r.id FROM resources r
         JOIN unnest($1::int[], $2::text[], $3::bytea[], $4::text[]) AS w(tenant_id, type, key_hash, ext_id)
           ON r.tenant_id = w.tenant_id AND r.type = w.type AND r.key_hash = w.key_hash`,
-      keyOf: (r: { tenant_id: number; type: string; key_hash: Buffer }) =>
-        byHash.get(`${r.tenant_id}\0${r.type}\0${r.key_hash.toString('hex')}`) ?? '',
+      keyOf: (r: { tenant_id: number; type: string; key_hash: Buffer }) => `${r.tenant_id}\0${r.type}\0${r.key_hash.toString('hex')}`,
     });
   }
 
   /**
-   * Inserts the wanted rows (passed as one array per column to both statements), then re-selects any that another writer
-   * inserted first (ON CONFLICT DO NOTHING returns nothing for those), and stages every id.
+   * Inserts the missing rows (passed as one array per column to both statements), then
+   * re-selects any that another writer inserted first (ON CONFLICT DO NOTHING returns nothing for
+   * those), and fills every slot. `key` and `keyOf` name an entry and a returned row alike.
    */
-  private async insertMissing<W extends unknown[], R>(
+  private async insertMissing<M extends Missing, R>(
     client: pg.ClientBase,
-    wanted: Map<string, W>,
-    sql: { insert: string; select: string; keyOf: (row: R) => string },
+    missing: M[],
+    sql: { columns: (m: M) => unknown[]; key?: (m: M) => string; insert: string; select: string; keyOf: (row: R) => string },
   ): Promise<void> {
-    if (wanted.size === 0) return;
-    const columns = (rows: W[]) => rows[0]!.map((_, i) => rows.map((r) => r[i]));
-    const stage = (found: (R & { id: number })[]) => {
-      for (const row of found) {
-        const key = sql.keyOf(row);
-        if (wanted.delete(key)) this.staged.set(key, row.id);
+    if (missing.length === 0) return;
+    const key = sql.key ?? ((m: M) => `${m.tenantId}\0${m.space}\0${m.value}`);
+    const open = new Map(missing.map((m) => [key(m), m]));
+    const columns = (entries: M[]) => {
+      const rows = entries.map(sql.columns);
+      return rows[0]!.map((_, i) => rows.map((r) => r[i]));
+    };
+    const fill = (rows: (R & { id: number })[]) => {
+      for (const row of rows) {
+        const entry = open.get(sql.keyOf(row));
+        if (entry && open.delete(sql.keyOf(row))) this.fill(entry, row.id);
       }
     };
-    stage((await client.query<R & { id: number }>(sql.insert, columns([...wanted.values()]))).rows);
-    if (wanted.size === 0) return;
-    stage((await client.query<R & { id: number }>(sql.select, columns([...wanted.values()]))).rows);
-    if (wanted.size > 0) throw new Error(`could not intern ${wanted.size} dictionary entries`);
+    fill((await client.query<R & { id: number }>(sql.insert, columns([...open.values()]))).rows);
+    if (open.size === 0) return;
+    fill((await client.query<R & { id: number }>(sql.select, columns([...open.values()]))).rows);
+    if (open.size > 0) throw new Error(`could not intern ${open.size} dictionary entries`);
   }
 
-  /** Aliases the filters search by: actors' emails, names and display forms; resources' names, paths and ids. */
-  private async internAliases(client: pg.ClientBase, requests: readonly InternRequest[]): Promise<void> {
-    const actorRows = new Map<string, AliasRow>();
-    const resourceRows = new Map<string, AliasRow>();
-    const seen = new Set<string>();
-    for (const { tenantId, event } of requests) {
-      const actorId = this.actor(tenantId, event.actor);
-      // Aliases of an actor or resource already handled in this group are skipped whole.
-      const actorSeen = `${actorId}\0${event.actor.email ?? ''}\0${event.actor.name ?? ''}`;
-      for (const alias of seen.has(actorSeen) ? [] : actorAliases(event.actor)) {
-        const lower = alias.toLowerCase();
-        const marker = `aa\0${actorId}\0${lower}`;
-        if (this.id(marker) === undefined && indexable(lower)) {
-          actorRows.set(marker, { tenantId, kind: 0, alias: lower, ownerId: actorId, marker });
-        }
+  /**
+   * Aliases the filters search by: actors' emails, names and display forms (lower-cased);
+   * resources' names, paths and ids. Each distinct variant of an actor or resource is inserted
+   * once (ON CONFLICT DO NOTHING) and then remembered as stored.
+   */
+  private async insertAliases(client: pg.ClientBase): Promise<void> {
+    const actorRows: AliasRow[] = [];
+    const resourceRows: AliasRow[] = [];
+    const markers: Missing[] = [];
+    /** False the first time a variant is met: its aliases are then inserted, and it is remembered. */
+    const stored = (tenantId: number, space: string, variant: string): boolean => {
+      if (this.committed.get(tenantId, space, variant) !== undefined) return true;
+      markers.push({ tenantId, space, value: variant, slot: { id: 1 } });
+      return false;
+    };
+    for (const [owner, { tenantId, space, value, actors, resources }] of this.variants) {
+      for (const [variant, actor] of distinct(actors)) {
+        if (stored(tenantId, ACTOR_ALIASES, `${space}\0${value}\0${variant}`)) continue;
+        for (const alias of actorAliases(actor)) actorRows.push({ tenantId, kind: 0, alias: alias.toLowerCase(), owner });
       }
-      seen.add(actorSeen);
-      const resource = event.resource;
-      if (!resource) continue;
-      const resourceId = this.resource(tenantId, resource)!;
-      const resourceSeen = `r\0${resourceId}\0${resource.name ?? ''}\0${resource.path ?? ''}`;
-      if (seen.has(resourceSeen)) continue;
-      seen.add(resourceSeen);
-      const aliases: [number, string | undefined][] = [
-        [RESOURCE_ALIAS.name, resource.name],
-        [RESOURCE_ALIAS.path, resource.path],
-        [RESOURCE_ALIAS.id, resource.id],
-      ];
-      for (const [kind, alias] of aliases) {
-        if (alias === undefined || alias === '' || !indexable(alias)) continue;
-        const marker = `ra\0${resourceId}\0${kind}\0${alias}`;
-        if (this.id(marker) === undefined) resourceRows.set(marker, { tenantId, kind, alias, ownerId: resourceId, marker });
+      for (const [variant, r] of distinct(resources)) {
+        if (stored(tenantId, RESOURCE_ALIASES, `${space}\0${value}\0${variant}`)) continue;
+        const aliases: [number, string | undefined][] = [
+          [RESOURCE_ALIAS.name, r.name],
+          [RESOURCE_ALIAS.path, r.path],
+          [RESOURCE_ALIAS.id, r.id],
+        ];
+        for (const [kind, alias] of aliases) if (alias) resourceRows.push({ tenantId, kind, alias, owner });
       }
     }
-    if (actorRows.size > 0) {
-      const rows = [...actorRows.values()].sort(byKey);
-      await client.query(
-        `INSERT INTO actor_aliases (tenant_id, alias, actor_id)
-         SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) ON CONFLICT DO NOTHING`,
-        [rows.map((r) => r.tenantId), rows.map((r) => r.alias), rows.map((r) => r.ownerId)],
-      );
-      for (const row of rows) this.staged.set(row.marker, 1);
-    }
-    if (resourceRows.size > 0) {
-      const rows = [...resourceRows.values()].sort(byKey);
-      await client.query(
-        `INSERT INTO resource_aliases (tenant_id, kind, alias, resource_id)
-         SELECT * FROM unnest($1::int[], $2::smallint[], $3::text[], $4::int[]) ON CONFLICT DO NOTHING`,
-        [rows.map((r) => r.tenantId), rows.map((r) => r.kind), rows.map((r) => r.alias), rows.map((r) => r.ownerId)],
-      );
-      for (const row of rows) this.staged.set(row.marker, 1);
-    }
+    await insertAliasRows(client, actorRows, `INSERT INTO actor_aliases (tenant_id, alias, actor_id)
+      SELECT t, a, o FROM unnest($1::int[], $2::smallint[], $3::text[], $4::int[]) AS u(t, k, a, o) ON CONFLICT DO NOTHING`);
+    await insertAliasRows(client, resourceRows, `INSERT INTO resource_aliases (tenant_id, kind, alias, resource_id)
+      SELECT * FROM unnest($1::int[], $2::smallint[], $3::text[], $4::int[]) ON CONFLICT DO NOTHING`);
+    for (const marker of markers) this.fill(marker, 1);
   }
 }
 
-function indexable(alias: string): boolean {
-  return Buffer.byteLength(alias) <= MAX_ALIAS_BYTES;
+/** Variants by two of their fields (email and name, or name and path), without building keys per event. */
+type ByTwo<T> = Map<string, Map<string, T>>;
+
+interface Variants {
+  tenantId: number;
+  space: string;
+  value: string;
+  actors: ByTwo<Actor>;
+  resources: ByTwo<Resource>;
 }
 
-/** Insert order of alias rows: by their key, the same in every process (no lock-order deadlocks). */
-function byKey(a: AliasRow, b: AliasRow): number {
-  return a.tenantId - b.tenantId || a.kind - b.kind || (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : a.ownerId - b.ownerId);
+function addVariant<T>(variants: ByTwo<T>, first: string | undefined, second: string | undefined, item: T): void {
+  let inner = variants.get(first ?? '');
+  if (!inner) variants.set(first ?? '', (inner = new Map()));
+  if (!inner.has(second ?? '')) inner.set(second ?? '', item);
+}
+
+/** Each variant once, with a key naming it. */
+function* distinct<T>(variants: ByTwo<T>): Generator<[string, T]> {
+  for (const [first, inner] of variants) for (const [second, item] of inner) yield [`${first}\0${second}`, item];
+}
+
+/** Inserts alias rows in key order — the same in every process, so concurrent inserts never deadlock. */
+async function insertAliasRows(client: pg.ClientBase, rows: AliasRow[], sql: string): Promise<void> {
+  const indexable = rows.filter((r) => Buffer.byteLength(r.alias) <= MAX_ALIAS_BYTES);
+  if (indexable.length === 0) return;
+  const sorted = indexable
+    .map((r) => ({ ...r, ownerId: r.owner.id! }))
+    .sort((a, b) => a.tenantId - b.tenantId || a.kind - b.kind || (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : a.ownerId - b.ownerId));
+  await client.query(sql, [sorted.map((r) => r.tenantId), sorted.map((r) => r.kind), sorted.map((r) => r.alias), sorted.map((r) => r.ownerId)]);
 }
