@@ -6,12 +6,15 @@
  * Creates a throwaway database on the server (`--url`, else VIGIL_TEST_DATABASE_URL, else the
  * local default) and drops it at the end. Prints:
  * 1. `PostgresStore.append` in events/s for groups of 500 and 5,000 events (one process, one
- *    group at a time: sequencing, sealing, hashing, interning, all indexes, Merkle tiles);
+ *    group at a time: sequencing, sealing, hashing, interning, all indexes, Merkle tiles), and
+ *    the CPU time per 1,000 events of this process and of the database backends (from /proc,
+ *    so Linux only) — the figures that stay meaningful on a machine shared with other work;
  * 2. the three ways to bulk-insert the same `events` rows (COPY, INSERT … SELECT unnest(arrays),
  *    multi-row INSERT … VALUES) into a table with the same indexes, in rows/s — the measurement
  *    behind the choice of COPY (docs/architecture.md).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import type { PreparedEvent } from '../src/domain/event.js';
@@ -31,25 +34,33 @@ const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const ACTIONS = ['secret.read', 'secret.update', 'SECRET_SET', 'policy.denied', 'user.login', 'api_key.create', 'mcp.tools.call'];
 const DAY_US = 86_400e6;
 
-/** A realistic-looking event of one of a few tenants, actors and resources, within the last 30 days. */
+/** Spreads i over [0, n) without following i's own pattern (Knuth's multiplicative hash). */
+const spread = (i: number, salt: number, n: number) => (Math.imul(i ^ salt, 2654435761) >>> 0) % n;
+
+/**
+ * A realistic-looking event: five tenants, each with 500 users and 2,000 secrets whose name and
+ * path never change, within the last 30 days.
+ */
 function event(i: number, nowUs: number): PreparedEvent {
-  const failed = i % 10 === 0;
+  const user = spread(i, 1, 500);
+  const secret = spread(i, 2, 2000);
+  const failed = spread(i, 3, 10) === 0;
   return {
     id: uuidv7(),
     tenant: TENANTS[i % TENANTS.length]!,
     log: i % 4 === 0 ? 'request' : 'audit',
-    action: ACTIONS[i % ACTIONS.length]!,
+    action: ACTIONS[spread(i, 4, ACTIONS.length)]!,
     category: 'secrets',
     crud: 'read',
-    occurred_at: formatMicros(nowUs - Math.floor(((i * 7919) % 1000) / 1000 * 30 * DAY_US)),
-    actor: { type: 'user', id: `u_${i % 997}`, email: `user${i % 997}@example.com`, name: `User ${i % 997}` },
-    resource: { type: 'secret', id: `sec_${i % 4093}`, name: `SECRET_${i % 4093}`, path: `prod/app${i % 53}/secret${i % 4093}` },
+    occurred_at: formatMicros(nowUs - spread(i, 5, 30 * 24 * 60) * 60e6),
+    actor: { type: 'user', id: `u_${user}`, email: `user${user}@example.com`, name: `User ${user}` },
+    resource: { type: 'secret', id: `sec_${secret}`, name: `SECRET_${secret}`, path: `prod/app${secret % 53}/secret${secret}` },
     source: 'api',
-    environment: i % 3 === 0 ? 'production' : 'staging',
+    environment: secret % 3 === 0 ? 'production' : 'staging',
     outcome: failed ? { success: false, status: 403, reason: 'policy' } : { success: true, status: 200 },
-    request: { id: `req_${i}`, method: 'GET', path: `/v1/secrets/${i % 4093}`, duration_ms: 3.5 },
+    request: { id: `req_${i}`, method: 'GET', path: `/v1/secrets/${secret}`, duration_ms: 3.5 },
     client: { ip: `10.${i % 200}.${(i >> 8) % 250}.${i % 251}`, user_agent: 'vigil-sdk/1.0 node/20', kind: 'sdk', name: 'Node.js' },
-    session_id: `s_${i % 5000}`,
+    session_id: `s_${spread(i, 6, 5000)}`,
     context: { region: 'eu-west-1', attempt: i % 3 },
   };
 }
@@ -69,20 +80,54 @@ async function withDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function measureAppend(url: string, group: number): Promise<number> {
+/** CPU seconds (user + system) the database's backends have used so far, read from /proc (Linux). */
+async function backendCpuSeconds(admin: pg.Client, database: string): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The backend ended meanwhile.
+    }
+  }
+  return ticks / 100;
+}
+
+interface AppendFigures {
+  eventsPerSecond: number;
+  /** CPU milliseconds per 1,000 events: this process (JavaScript) and the database backends. */
+  nodeCpuMs: number;
+  dbCpuMs: number;
+}
+
+async function measureAppend(url: string, group: number): Promise<AppendFigures> {
   const store = new PostgresStore({ url, poolSize: 4 });
   await store.open();
   const now = Date.now() * 1000;
-  // Warm-up: tenants, dictionaries and partitions exist before the clock starts.
-  await store.append([{ events: Array.from({ length: 1000 }, (_, i) => event(i, now)) }]);
+  // Warm-up: tenants, partitions and (nearly all) dictionary entries exist before the clock
+  // starts, as on a server that has been running for a while.
+  for (let i = 0; i < 20_000; i += 5000) {
+    await store.append([{ events: Array.from({ length: 5000 }, (_, k) => event(10_000_000 + i + k, now)) }]);
+  }
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const database = new URL(url).pathname.slice(1);
+  const dbBefore = await backendCpuSeconds(admin, database);
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   for (let done = 0; done < EVENTS; done += group) {
     const events = Array.from({ length: Math.min(group, EVENTS - done) }, (_, i) => event(done + i, now));
     await store.append([{ events }]);
   }
   const seconds = (performance.now() - started) / 1000;
+  const node = process.cpuUsage(nodeBefore);
+  const db = (await backendCpuSeconds(admin, database)) - dbBefore;
+  await admin.end();
   await store.close();
-  return EVENTS / seconds;
+  const perThousand = (cpuSeconds: number) => (cpuSeconds * 1000 * 1000) / EVENTS;
+  return { eventsPerSecond: EVENTS / seconds, nodeCpuMs: perThousand((node.user + node.system) / 1e6), dbCpuMs: perThousand(db) };
 }
 
 type Row = Record<string, unknown>;
@@ -141,18 +186,19 @@ async function measureInserts(url: string, group: number): Promise<Record<string
 async function main(): Promise<void> {
   const lines = [`PostgreSQL append, ${EVENTS} events per measure`, '', '| measure | group 500 | group 5000 |', '|---|---|---|'];
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  const appendRates: number[] = [];
+  const appends: AppendFigures[] = [];
   const insertRates: Record<string, number>[] = [];
   for (const group of [500, 5000]) {
     await withDatabase(async (url) => {
-      appendRates.push(await measureAppend(url, group));
+      appends.push(await measureAppend(url, group));
       insertRates.push(await measureInserts(url, group));
     });
   }
-  lines.push(`| PostgresStore.append (events/s) | ${fmt(appendRates[0]!)} | ${fmt(appendRates[1]!)} |`);
-  for (const name of Object.keys(INSERTS)) {
-    lines.push(`| events rows only, ${name} (rows/s) | ${fmt(insertRates[0]![name]!)} | ${fmt(insertRates[1]![name]!)} |`);
-  }
+  const row = (name: string, values: string[]) => lines.push(`| ${name} | ${values.join(' | ')} |`);
+  row('PostgresStore.append (events/s)', appends.map((a) => fmt(a.eventsPerSecond)));
+  row('… CPU ms per 1,000 events, Vigil process', appends.map((a) => fmt(a.nodeCpuMs)));
+  row('… CPU ms per 1,000 events, database backends', appends.map((a) => fmt(a.dbCpuMs)));
+  for (const name of Object.keys(INSERTS)) row(`events rows only, ${name} (rows/s)`, insertRates.map((r) => fmt(r[name]!)));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
