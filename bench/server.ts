@@ -1,0 +1,118 @@
+/**
+ * A real Vigil server in a child process, as an operator runs it: `vigil serve` on 127.0.0.1 and
+ * a free port, the platform admin key set through VIGIL_ADMIN_KEY, request logs at the shipped
+ * level (written to /dev/null, as a log pipe would take them). Until `vigil serve` selects the
+ * PostgreSQL store, the PostgreSQL server runs bench/pg-server.ts, which builds the same app.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/config.js';
+import { openStore } from '../src/cli/serve.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export type StoreConfig = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string };
+
+export interface ServerOptions {
+  store: StoreConfig;
+  adminKey: string;
+  logLevel: string;
+  /** Write a V8 CPU profile of the server into this directory when it stops. */
+  profileDir?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  pid: number;
+  /** How it was started, for the report. */
+  command: string;
+  /** SIGTERM, then waits for a clean exit (the store is closed, the profile written). */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Whether `vigil serve` itself opens a PostgreSQL store (issue 3) rather than refusing the URL. */
+export async function serveSupportsPostgres(url: string): Promise<boolean> {
+  try {
+    const store = openStore(loadConfig({ VIGIL_DATABASE_URL: url, VIGIL_DATA_DIR: '/nonexistent' }));
+    await store.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    VIGIL_ADMIN_KEY: options.adminKey,
+    VIGIL_LOG_LEVEL: options.logLevel,
+  };
+  let entry = ['src/cli/main.ts', 'serve'];
+  if (options.store.kind === 'sqlite') {
+    env.VIGIL_DATA_DIR = options.store.dataDir;
+    delete env.VIGIL_DATABASE_URL;
+  } else {
+    env.VIGIL_DATABASE_URL = options.store.url;
+    if (!(await serveSupportsPostgres(options.store.url))) entry = ['bench/pg-server.ts'];
+  }
+  const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+  const args = [...profile, '--import', 'tsx', ...entry];
+  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const exited = once(child, 'exit');
+  // Never outlive the benchmark, however it ends.
+  const kill = (): void => void child.kill('SIGKILL');
+  process.on('exit', kill);
+  void exited.then(() => process.off('exit', kill));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(url, child, stderr);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url,
+    pid: child.pid!,
+    command: `node ${args.join(' ')}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitReady(url: string, child: ChildProcess, stderr: string[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}): ${stderr.join('').slice(-2000)}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the server did not become ready in 120 s: ${stderr.join('').slice(-2000)}`);
+}

@@ -1,0 +1,280 @@
+/**
+ * Vigil's side of one engine's run. Over HTTP against a real server process: ingest (batches,
+ * then single events), the investigations, the streamed CSV export, inclusion proofs and, when
+ * the route exists, the summary. Then, with the server stopped, in this process against the same
+ * store: the summary (while there is no route yet) and the bytes on disk.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { generateApiKey } from '../src/auth/api-key.js';
+import type { Principal } from '../src/auth/principal.js';
+import { ApiClient } from '../src/cli/client.js';
+import { makeBundle, verifyBundle } from '../src/cli/verify.js';
+import { formatMicros } from '../src/domain/time.js';
+import { verifyInclusion } from '../src/integrity/verify-proof.js';
+import { SummaryService } from '../src/query/summary.js';
+import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../src/store/store.js';
+import { fileBytes } from './baseline-sqlite.js';
+import { batchEnd, type NotAvailable, type RunContext } from './context.js';
+import { DAY_US } from './dataset.js';
+import { readLines } from './events-file.js';
+import { expectStatus, HttpClient, type Answer } from './http-client.js';
+import { ingestBatches, ingestSingles, type IngestRate, type SingleRate } from './ingest.js';
+import { relationBytes } from './postgres.js';
+import { peakRssBytes, resetPeakRss, rssBytes, sampleRss } from './process-stats.js';
+import { investigations, timeVigilPages, type PageTimings } from './queries.js';
+import { seeded } from './random.js';
+import { startServer, type StoreConfig } from './server.js';
+import { secondsSince, timeRuns, type Latency, type TimingOptions } from './stats.js';
+
+export interface ExportResult {
+  rows: number;
+  seconds: number;
+  rate: number;
+  /** Server RSS before the export began, and its peak while it ran (bytes). */
+  rssBefore: number;
+  peakRss: number;
+}
+
+export interface VigilResults {
+  server: string;
+  /** Server RSS once ready, before any event (bytes). */
+  idleRss: number;
+  batches?: IngestRate;
+  singles?: SingleRate;
+  queries?: Record<string, PageTimings>;
+  export?: ExportResult;
+  summary?: (Latency & { via: 'http' | 'in-process' }) | NotAvailable;
+  proof?: (Latency & { treeSize: number }) | NotAvailable;
+  /** `vigil verify` of a bundle of the largest tenant's log, offline (in this process, without the CLI's start-up). */
+  verify?: { events: number; seconds: number; rate: number } | NotAvailable;
+  disk?: { bytes: number; events: number; perEvent: number; breakdown: Record<string, number> };
+}
+
+const SUMMARY_PARAMS = { group_by: 'action,actor', bucket: 'day', baseline: 'actor' };
+
+/** Runs every selected measure of Vigil on one store; `store` is empty and owned by the caller. */
+export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise<VigilResults> {
+  const admin = generateApiKey().token;
+  const server = await startServer({ store, adminKey: admin, logLevel: ctx.logLevel, ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
+  const results: VigilResults = { server: server.command, idleRss: rssBytes(server.pid) };
+  const tenant = ctx.subjects.tenant;
+  try {
+    const split = batchEnd(ctx);
+    const bulk = new HttpClient(server.url, admin, ctx.connections);
+    ctx.log(`  ingest: ${split.toLocaleString('en-US')} events in batches of ${ctx.batchSize} on ${ctx.connections} connections`);
+    results.batches = await ingestBatches(bulk, server.pid, readLines(ctx.eventsFile, 0, split), {
+      batchSize: ctx.batchSize, connections: ctx.connections, total: split, log: ctx.log,
+    });
+    bulk.close();
+    if (split < ctx.events) {
+      ctx.log(`  ingest: ${ctx.singles.toLocaleString('en-US')} single events on ${ctx.concurrency} connections`);
+      const many = new HttpClient(server.url, admin, ctx.concurrency);
+      results.singles = await ingestSingles(many, server.pid, readLines(ctx.eventsFile, split, ctx.events), {
+        concurrency: ctx.concurrency, total: ctx.singles, log: ctx.log,
+      });
+      many.close();
+    }
+    if (store.kind === 'postgres') await analyze(store.url);
+
+    const one = new HttpClient(server.url, admin, 1);
+    if (ctx.sections.has('queries')) {
+      results.queries = {};
+      for (const inv of investigations(ctx.subjects, ctx.endUs)) {
+        ctx.log(`  query: ${inv.title}`);
+        results.queries[inv.id] = await timeVigilPages(one, tenant, inv, ctx.timing);
+      }
+    }
+    if (ctx.sections.has('export')) {
+      ctx.log(`  export: CSV of every event of ${tenant}`);
+      results.export = await streamedExport(one, server.pid, tenant);
+    }
+    if (ctx.sections.has('summary')) results.summary = await httpSummary(one, tenant, ctx);
+    if (ctx.sections.has('proofs')) {
+      results.proof = await httpProofs(one, tenant, ctx);
+      ctx.log('  verify: writing a bundle of the largest tenant');
+      await makeBundle(new ApiClient({ url: server.url, key: admin }), bundleDir(ctx), tenant, quiet());
+    }
+    one.close();
+  } finally {
+    await server.stop();
+  }
+  if (ctx.sections.has('proofs')) results.verify = await offlineVerify(ctx);
+  if (needsStore(ctx, results)) await measureInProcess(store, ctx, results);
+  return results;
+}
+
+function bundleDir(ctx: RunContext): string {
+  return path.join(ctx.workDir, 'bundle');
+}
+
+/** Output that goes nowhere (the CLI functions report to streams). */
+function quiet(): { out: Writable; err: Writable } {
+  const sink = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+  return { out: sink(), err: sink() };
+}
+
+/** Verifies the bundle as `vigil verify --bundle` does (same function, no process start-up), then removes it. */
+async function offlineVerify(ctx: RunContext): Promise<VigilResults['verify']> {
+  const dir = bundleDir(ctx);
+  try {
+    ctx.log('  verify: the bundle, offline');
+    const out: string[] = [];
+    const io = { out: new Writable({ write: (chunk, _e, done) => done(void out.push(String(chunk))) }), err: quiet().err };
+    const started = performance.now();
+    const ok = await verifyBundle(dir, ctx.subjects.tenant, {}, io);
+    const seconds = secondsSince(started);
+    if (!ok) throw new Error(`vigil verify refused the bundle: ${out.join('')}`);
+    const events = Number(/Recomputed (\d+) leaves/.exec(out.join(''))?.[1] ?? Number.NaN);
+    return { events, seconds, rate: events / seconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function needsStore(ctx: RunContext, results: VigilResults): boolean {
+  return (ctx.sections.has('summary') && results.summary === undefined) || ctx.sections.has('disk');
+}
+
+/** Statistics as autovacuum would have gathered them on tables in service. */
+async function analyze(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('ANALYZE');
+  await client.end();
+}
+
+/** Counts CSV records (line breaks outside quotes), less the header. */
+function csvRecordCounter(): { add: (chunk: Buffer) => void; records: () => number } {
+  let quoted = false;
+  let lines = 0;
+  return {
+    add(chunk) {
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk[i];
+        if (c === 34) quoted = !quoted;
+        else if (c === 10 && !quoted) lines++;
+      }
+    },
+    records: () => Math.max(0, lines - 1),
+  };
+}
+
+async function streamedExport(client: HttpClient, pid: number, tenant: string): Promise<ExportResult> {
+  const rssBefore = rssBytes(pid);
+  const resetOk = resetPeakRss(pid);
+  const sampler = sampleRss(pid);
+  const counter = csvRecordCounter();
+  const started = performance.now();
+  const answer = await client.stream(`/v1/audit/export?${new URLSearchParams({ tenant, format: 'csv' })}`, counter.add);
+  const seconds = secondsSince(started);
+  const sampled = sampler.stop();
+  expectStatus(answer, 200, 'export');
+  const peakRss = resetOk ? Math.max(sampled, peakRssBytes(pid)) : sampled;
+  const rows = counter.records();
+  return { rows, seconds, rate: rows / seconds, rssBefore, peakRss };
+}
+
+function summaryQuery(tenant: string, ctx: RunContext): Record<string, string> {
+  return { tenant, from: formatMicros(ctx.endUs - 30 * DAY_US), to: formatMicros(ctx.endUs), ...SUMMARY_PARAMS };
+}
+
+/** A 404 for the route itself (not for a missing event): the server does not have it yet. */
+function routeMissing(answer: Answer): boolean {
+  return answer.status === 404 && answer.body.toString('utf8').includes('"no route ');
+}
+
+/** The 30-day dashboard summary over HTTP; undefined when the server has no summary route yet. */
+async function httpSummary(client: HttpClient, tenant: string, ctx: RunContext): Promise<VigilResults['summary']> {
+  const url = `/v1/audit/summary?${new URLSearchParams(summaryQuery(tenant, ctx))}`;
+  const probe = await client.get(url);
+  if (routeMissing(probe)) return undefined;
+  expectStatus(probe, 200, 'summary');
+  ctx.log('  summary: 30 days over HTTP');
+  return { ...(await timeRuns(async () => expectStatus(await client.get(url), 200, 'summary'), ctx.timing)), via: 'http' };
+}
+
+function openStore(config: StoreConfig): Store {
+  return config.kind === 'sqlite' ? new SqliteStore({ path: `${config.dataDir}/vigil.db` }) : new PostgresStore({ url: config.url });
+}
+
+async function measureInProcess(config: StoreConfig, ctx: RunContext, results: VigilResults): Promise<void> {
+  const store = openStore(config);
+  await store.open();
+  const tenant = ctx.subjects.tenant;
+  try {
+    if (ctx.sections.has('summary') && results.summary === undefined) {
+      ctx.log('  summary: 30 days in-process (no HTTP route yet)');
+      const service = new SummaryService(store, { now: () => ctx.endUs });
+      const principal: Principal = { keyId: 'bench', name: 'bench', role: 'viewer', tenant };
+      results.summary = { ...(await timeRuns(() => service.summary(principal, summaryQuery(tenant, ctx)), ctx.timing)), via: 'in-process' };
+    }
+  } finally {
+    await store.close();
+  }
+  if (ctx.sections.has('disk')) results.disk = config.kind === 'sqlite' ? sqliteDisk(`${config.dataDir}/vigil.db`) : await postgresDisk(config.url);
+}
+
+/**
+ * Inclusion proofs over HTTP for leaves spread over the largest tenant's tree, against its latest
+ * signed checkpoint. The first few are checked against the checkpoint's root before timing.
+ */
+async function httpProofs(client: HttpClient, tenant: string, ctx: RunContext): Promise<VigilResults['proof']> {
+  const checkpoint = await client.get(`/v1/audit/checkpoint?${new URLSearchParams({ tenant })}`);
+  if (routeMissing(checkpoint)) return { na: 'n/a (not built yet: no proof route)' };
+  expectStatus(checkpoint, 200, 'checkpoint');
+  const { size, root } = JSON.parse(checkpoint.body.toString('utf8')) as { size: number; root: string };
+  const random = seeded(7);
+  const urls = Array.from({ length: 64 }, () => `/v1/audit/proofs/inclusion?${new URLSearchParams({ tenant, seq: String(Math.floor(random() * size)), size: String(size) })}`);
+  ctx.log(`  proofs: inclusion proofs at ${size.toLocaleString('en-US')} leaves over HTTP`);
+  for (const url of urls.slice(0, 8)) {
+    const answer = await client.get(url);
+    expectStatus(answer, 200, 'inclusion proof');
+    const p = JSON.parse(answer.body.toString('utf8')) as { seq: number; leaf_hash: string; proof: string[] };
+    const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
+    verifyInclusion(p.seq, size, bytes(p.leaf_hash), p.proof.map(bytes), bytes(root));
+  }
+  let next = 0;
+  const latency = await timeRuns(async () => expectStatus(await client.get(urls[next++ % urls.length]!), 200, 'inclusion proof'), { ...ctx.timing, runs: Math.max(ctx.timing.runs, 50) });
+  return { ...latency, treeSize: size };
+}
+
+/** The SQLite file after a checkpoint, with the share of each table and index (dbstat). */
+function sqliteDisk(file: string): VigilResults['disk'] {
+  const db = new Database(file);
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const breakdown: Record<string, number> = {};
+    for (const row of db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as { name: string; bytes: number }[]) {
+      breakdown[row.name] = row.bytes;
+    }
+    const events = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    const bytes = fileBytes(file);
+    return { bytes, events, perEvent: bytes / events, breakdown };
+  } finally {
+    db.close();
+  }
+}
+
+/** Every Vigil table, partitions, indexes and TOAST included; partitions summed as `events`. */
+async function postgresDisk(url: string): Promise<VigilResults['disk']> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const breakdown: Record<string, number> = {};
+    for (const [name, size] of await relationBytes(client)) {
+      const key = /^events_p\d{4}_\d{2}$/.test(name) ? 'events (monthly partitions)' : name;
+      breakdown[key] = (breakdown[key] ?? 0) + size;
+    }
+    const bytes = Object.values(breakdown).reduce((a, b) => a + b, 0);
+    const events = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
+    return { bytes, events, perEvent: bytes / events, breakdown };
+  } finally {
+    await client.end();
+  }
+}
