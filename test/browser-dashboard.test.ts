@@ -309,6 +309,32 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     expect(outcomes[1]).toMatch(/Denied 429[\s\S]*rate_limit/);
   });
 
+  it("verifies in the browser that an event is in the tenant's signed checkpoint, and flags one that was altered", async () => {
+    const page = await auditorPage('action=connector.updated');
+    await page.locator('.integrity').filter({ hasText: /Signed checkpoint: \d+ events/ }).waitFor();
+    await rows(page).getByRole('button', { name: /connector.updated/ }).click();
+    const verdict = page.locator('.event-details').getByText(/Verified in your browser: in the signed checkpoint of \d+ events \(.*acme\)/);
+    await verdict.waitFor();
+    expect(await page.locator('.event-details code.hash').first().innerText()).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+    // A list answer that differs from the log (a changed email) is caught: its leaf hash does not match.
+    const { page: fooled } = await openPage(browser);
+    await signIn(fooled, vigil.url, auditor);
+    await fooled.route(
+      (url) => url.pathname === '/v1/audit/logs',
+      async (route) => {
+        const response = await route.fetch();
+        const body = (await response.text()).replaceAll('alice@acme.example', 'mallory@acme.example');
+        await route.fulfill({ response, body });
+      },
+    );
+    await fooled.goto(`${vigil.url}/?action=connector.updated`);
+    await settled(fooled);
+    expect(await column(fooled, 'Actor')).toEqual(['mallory@acme.example']);
+    await rows(fooled).getByRole('button', { name: /connector.updated/ }).click();
+    await fooled.locator('.event-details').getByText('Not verified: the event shown differs from the one in the log').waitFor();
+  });
+
   it('names every control for assistive technology', async () => {
     const page = await auditorPage('action=PROJECT_UPDATE,connector.updated');
     for (const name of [/PROJECT_UPDATE/, /connector.updated/]) await rows(page).getByRole('button', { name }).click();
@@ -369,7 +395,9 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     await page.goto(`${vigil.url}/?tenant=demo&range=30d&action=connector.updated`);
     await settled(page);
     await rows(page).getByRole('button', { name: /connector.updated/ }).click();
-    await page.getByRole('table', { name: 'Changes' }).waitFor();
+    await page.locator('.event-details').getByText(/Verified in your browser/).waitFor();
+    // The expanded row at the top, so the diff and the integrity check are both in view.
+    await page.evaluate('window.scrollTo(0, document.querySelector("section.events tbody").getBoundingClientRect().top + window.scrollY - 8)');
     await shot(page, 'diff.png');
     await page.goto(`${vigil.url}/?tenant=demo&actor=agent:claude-bot&success=false`);
     await settled(page);

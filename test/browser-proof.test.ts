@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashLeaf } from '../src/integrity/hash.js';
 import { verifyInclusion as serverVerify } from '../src/integrity/verify-proof.js';
-import { fromHex, rootFromInclusionProof, verifyInclusion } from '../web/src/merkle.js';
+import { fromBase64, leafHash, rootFromInclusionProof, verifyInclusion } from '../web/src/merkle.js';
 import { referenceRoot } from './support/merkle-reference.js';
 
 /** RFC 9162 §2.1.3.1 PATH(m, D[n]), written straight from the definition. */
@@ -51,9 +51,11 @@ describe('web/src/merkle.ts', () => {
     await expect(verifyInclusion(13, 13, leaf, proof, root)).rejects.toThrow(/not in a tree/);
   });
 
-  it('reads hex', () => {
+  it('hashes leaves as RFC 9162 does, and reads the base64 hashes Vigil serves', async () => {
+    const data = new TextEncoder().encode('{"id":"e1"}');
+    expect(Buffer.from(await leafHash(data))).toEqual(Buffer.from(hashLeaf(data)));
     const digest = createHash('sha256').update('x').digest();
-    expect(Buffer.from(fromHex(digest.toString('hex')))).toEqual(digest);
-    expect(() => fromHex('abc')).toThrow();
+    expect(Buffer.from(fromBase64(digest.toString('base64')))).toEqual(digest);
+    expect(() => fromBase64('not base64!')).toThrow();
   });
 });

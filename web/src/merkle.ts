@@ -6,6 +6,7 @@
  * to 2^53 work, and an asynchronous hash.
  */
 
+const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
 async function sha256(...parts: Uint8Array[]): Promise<Uint8Array> {
@@ -61,11 +62,20 @@ export async function rootFromInclusionProof(index: number, size: number, leafHa
 
 /** Whether `proof` proves leaf `index` with `leafHash` in the tree of `size` leaves whose root is `root`. */
 export async function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): Promise<boolean> {
-  const computed = await rootFromInclusionProof(index, size, leafHash, proof);
-  return computed.length === root.length && computed.every((b, i) => b === root[i]);
+  return sameBytes(await rootFromInclusionProof(index, size, leafHash, proof), root);
 }
 
-export function fromHex(hex: string): Uint8Array {
-  if (!/^(?:[0-9a-f]{2})*$/i.test(hex)) throw new Error('not a hex string');
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+/** SHA-256(0x00 || data): the RFC 9162 hash of a leaf. */
+export function leafHash(data: Uint8Array): Promise<Uint8Array> {
+  return sha256(Uint8Array.of(LEAF_PREFIX), data);
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Standard base64, as Vigil writes hashes; throws on anything else. */
+export function fromBase64(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error('not base64');
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
