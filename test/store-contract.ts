@@ -7,6 +7,7 @@ import { edgeTileKeys, tileKeyString } from '../src/integrity/tiles.js';
 import type { AppendRequest, AppendResult, EventRow, JobRecord, RetentionSettings, Store } from '../src/store/store.js';
 import { DAY, MINUTE, T0, preparedEvent } from './support/events.js';
 import { referenceRoot } from './support/merkle-reference.js';
+import { describeSummaryContract } from './summary-contract.js';
 
 /** What a store implementation gives the contract suite. */
 export interface StoreHarness {
@@ -462,5 +463,8 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
+
+    // Summaries (Store.summarize) against a reference, on a fresh store of their own.
+    describeSummaryContract(name, create);
   });
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VigilError } from '../src/domain/errors.js';
 import type { PreparedEvent } from '../src/domain/event.js';
 import type { EventFilter } from '../src/domain/filter.js';
-import type { Store, Summaries, SummaryCounts, SummaryQuery } from '../src/store/store.js';
+import type { Store, SummaryCounts, SummaryQuery } from '../src/store/store.js';
 import { DAY, MINUTE, T0, preparedEvent } from './support/events.js';
 import { ALICE, BOT, CI_KEY, dailyReads, randomEvents, seededRandom } from './support/summary-data.js';
 import { referenceSummary } from './support/summary-reference.js';
@@ -11,7 +11,7 @@ const HOUR = 60 * MINUTE;
 
 /** What a store gives the summary contract: a fresh store and a way to release it. */
 export interface SummaryHarness {
-  store: Pick<Store, 'append'> & Summaries;
+  store: Pick<Store, 'append' | 'summarize'>;
   destroy(): Promise<void>;
 }
 

@@ -7,7 +7,6 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { DAY, T0 } from './support/events.js';
 import { randomEvents } from './support/summary-data.js';
 import { referenceSummary } from './support/summary-reference.js';
-import { describeSummaryContract } from './summary-contract.js';
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -17,12 +16,6 @@ function tempDb(): string {
 }
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-describeSummaryContract('sqlite', async () => {
-  const store = new SqliteStore({ path: tempDb() });
-  await store.open();
-  return { store, destroy: () => store.close() };
 });
 
 describe('SQLite rollups', () => {

@@ -178,21 +178,8 @@ export interface SummaryCounts extends SummaryCount {
   plan: { counts: SummaryPlan; baselines?: SummaryPlan };
 }
 
-/** The summary read path of a store (folded into `Store` once every store implements it). */
-export interface Summaries {
-  /**
-   * Counts the tenant's events matching `query.filter`: total and failures, time buckets, the
-   * top values of each dimension asked, per-actor baselines. Never reads another tenant's rows.
-   * Reads rollups, which `append` maintains in its own transaction (so they are as durable as
-   * the events), wherever they can answer: a filter on time, log, success and at most one rollup
-   * dimension, grouped by that dimension, log or outcome (any dimension when the filter names
-   * none); the ragged edges of the range come from the events. Otherwise it scans the events
-   * through the narrowest index, refusing (VIGIL_ERR_VALIDATION) when that would read more than
-   * `maxScanRows` rows. Both ways give the same answer. The retention purge leaves rollups as
-   * they are, so counts over purged time remain.
-   */
-  summarize(query: SummaryQuery): Promise<SummaryCounts>;
-}
+/** The summary read path alone, for code that needs nothing else of a store. */
+export type Summaries = Pick<Store, 'summarize'>;
 
 /**
  * Where Vigil keeps everything. Two implementations (sqlite/, postgres/) pass one contract suite
@@ -287,4 +274,17 @@ export interface Store {
    * tree head and every proof stay valid.
    */
   purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number>;
+
+  /**
+   * Counts the tenant's events matching `query.filter`: total and failures, time buckets, the
+   * top values of each dimension asked, per-actor baselines. Never reads another tenant's rows.
+   * Reads rollups, which `append` maintains in its own transaction (so they are as durable as
+   * the events), wherever they can answer: a filter on time, log, success and at most one rollup
+   * dimension, grouped by that dimension, log or outcome (any dimension when the filter names
+   * none); the ragged edges of the range come from the events. Otherwise it scans the events
+   * through the narrowest index, refusing (VIGIL_ERR_VALIDATION) when that would read more than
+   * `maxScanRows` rows. Both ways give the same answer. The retention purge leaves rollups as
+   * they are, so counts over purged time remain.
+   */
+  summarize(query: SummaryQuery): Promise<SummaryCounts>;
 }

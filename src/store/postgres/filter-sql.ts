@@ -94,6 +94,16 @@ export class QueryCompiler {
     };
   }
 
+  /**
+   * The condition of `filter` alone, with parameters $1…$n (summaries match rollup rows with it
+   * too, under the events column names), or null when the filter can match nothing.
+   */
+  async condition(tenantId: number, filter: EventFilter): Promise<Statement | null> {
+    const p = new Params();
+    const where = await this.where(p, tenantId, filter);
+    return where === null ? null : { text: where.join(' AND '), values: p.values };
+  }
+
   private async where(p: Params, tenantId: number, f: EventFilter): Promise<string[] | null> {
     const parts: (string | null | undefined)[] = [
       `tenant_id = ${p.add(tenantId)}`,

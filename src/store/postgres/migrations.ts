@@ -227,6 +227,44 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 3,
+    name: 'summary rollups',
+    sql: `
+      -- Summary rollups (store/rollups.ts, docs/architecture.md "Summaries"): events and
+      -- failures per tenant, dimension (0 total, 1 action, 2 category, 3 actor, 4 resource,
+      -- 5 source, 6 service, 7 environment), span (1 hour, 2 day; resources per day only),
+      -- bucket start in hours since the epoch, value id (0 for total) and log. The append
+      -- transaction keeps them; the retention purge leaves them.
+      CREATE TABLE rollups (
+        tenant_id integer NOT NULL,
+        dim smallint NOT NULL,
+        span smallint NOT NULL,
+        start_hour integer NOT NULL,
+        value_id integer NOT NULL,
+        log smallint NOT NULL,
+        count bigint NOT NULL,
+        failures bigint NOT NULL,
+        PRIMARY KEY (tenant_id, dim, span, start_hour, value_id, log)
+      );
+
+      -- Backfill from the events stored before this migration.
+      CREATE TEMPORARY TABLE rollup_facts ON COMMIT DROP AS
+      SELECT e.tenant_id, (e.occurred_us / 3600000000)::integer AS hour, e.log, e.success, d.dim, d.value_id
+        FROM events e
+        CROSS JOIN LATERAL (VALUES (0, 0), (1, e.action_id), (2, e.category_id), (3, e.actor_id), (4, e.resource_id),
+                                   (5, e.source_id), (6, e.service_id), (7, e.environment_id)) AS d(dim, value_id)
+       WHERE d.value_id IS NOT NULL;
+      INSERT INTO rollups (tenant_id, dim, span, start_hour, value_id, log, count, failures)
+      SELECT tenant_id, dim, 1, hour, value_id, log, count(*), count(*) FILTER (WHERE NOT success)
+        FROM rollup_facts WHERE dim <> 4
+       GROUP BY tenant_id, dim, hour, value_id, log;
+      INSERT INTO rollups (tenant_id, dim, span, start_hour, value_id, log, count, failures)
+      SELECT tenant_id, dim, 2, hour - hour % 24, value_id, log, count(*), count(*) FILTER (WHERE NOT success)
+        FROM rollup_facts
+       GROUP BY tenant_id, dim, hour - hour % 24, value_id, log;
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key held while migrating ('VIGL' then 1). */

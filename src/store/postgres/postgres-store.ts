@@ -16,6 +16,8 @@ import type {
   PurgeRange,
   RetentionSettings,
   Store,
+  SummaryCounts,
+  SummaryQuery,
   TreeHead,
 } from '../store.js';
 import { Appender } from './append.js';
@@ -27,6 +29,7 @@ import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { createPool, withClient } from './pool.js';
 import { PostgresRetention } from './retention.js';
+import { PostgresSummaries } from './summary.js';
 import { readTiles, TreeCache } from './tree-cache.js';
 
 export interface PostgresStoreOptions {
@@ -56,6 +59,7 @@ export class PostgresStore implements Store {
   private readonly compiler: QueryCompiler;
   private readonly jobs: PostgresJobs;
   private readonly retention: PostgresRetention;
+  private readonly summaries: PostgresSummaries;
 
   constructor(options: PostgresStoreOptions) {
     this.pool = createPool({ url: options.url, size: options.poolSize ?? 10 });
@@ -65,6 +69,7 @@ export class PostgresStore implements Store {
     this.compiler = new QueryCompiler(this.pool, this.dict);
     this.jobs = new PostgresJobs(this.pool);
     this.retention = new PostgresRetention(this.pool, this.dict);
+    this.summaries = new PostgresSummaries(this.pool, this.dict, this.compiler);
   }
 
   async open(): Promise<void> {
@@ -253,5 +258,9 @@ export class PostgresStore implements Store {
 
   async purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number> {
     return guard(() => this.retention.purge(tenant, range, limit));
+  }
+
+  async summarize(query: SummaryQuery): Promise<SummaryCounts> {
+    return guard(() => this.summaries.summarize(query));
   }
 }
