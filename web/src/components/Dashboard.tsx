@@ -20,10 +20,10 @@ const keys = (entries: { key: string }[] | undefined) => (entries ?? []).map((e)
 
 export function Dashboard({ session, onSignOut }: Props) {
   const [query, navigate] = useLocationQuery();
-  const [suggestions, setSuggestions] = useState<Suggestions>({ service: [], environment: [], resource_type: [] });
+  const [suggestions, setSuggestions] = useState<Suggestions>({ service: [], environment: [] });
   const tenant = session.tenant ?? query.get('tenant');
   const onSummary = useCallback(
-    (s: SummaryResponse) => setSuggestions({ service: keys(s.groups.service), environment: keys(s.groups.environment), resource_type: [] }),
+    (s: SummaryResponse) => setSuggestions({ service: keys(s.groups.service), environment: keys(s.groups.environment) }),
     [],
   );
 

@@ -16,6 +16,8 @@ const ACTION_SUGGESTIONS = CATALOGUE.flatMap((entry) => entry.names.map((name) =
 const RESOURCE_TYPES = ['secret', 'project', 'variable', 'member', 'api_key', 'policy', 'certificate', 'lease', 'connector', 'connector_endpoint', 'organization', 'billing'];
 const ENVIRONMENTS = ['production', 'staging', 'development'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'];
+/** The phone layout's breakpoint (styles.css). */
+const NARROW = '(max-width: 760px)';
 
 /** List parameters whose values are normalised (split on commas, trimmed) on Apply. */
 const LIST_PARAMS = ['log', 'category', 'action', 'crud', 'actor', 'resource_type', 'source', 'service', 'environment', 'status', 'method', 'ip', 'not_ip'];
@@ -26,7 +28,6 @@ const PANEL_PARAMS = new Set([...LIST_PARAMS, 'tenant', 'q', 'resource', 'range'
 export interface Suggestions {
   service: string[];
   environment: string[];
-  resource_type: string[];
 }
 
 interface Props {
@@ -37,7 +38,9 @@ interface Props {
 export function FilterPanel({ query, suggestions }: Props) {
   const navigate = useNavigate();
   const [draft, setDraft] = useState(query);
-  const [open, setOpen] = useState(() => !window.matchMedia('(max-width: 760px)').matches);
+  const narrow = () => window.matchMedia(NARROW).matches;
+  // Folded away on phones until asked for, and again once applied, so the results show.
+  const [open, setOpen] = useState(() => !narrow());
   useEffect(() => setDraft(query), [query]);
 
   const set = (name: string, values: string | readonly string[] | undefined) => setDraft((d) => withParam(d, name, values));
@@ -54,6 +57,7 @@ export function FilterPanel({ query, suggestions }: Props) {
     for (const name of LIST_PARAMS) if (next.has(name)) next = withParam(next, name, valuesOf(next, name));
     for (const name of ['q', 'resource']) if (next.has(name)) next = withParam(next, name, next.get(name)!);
     navigate(next);
+    if (narrow()) setOpen(false);
   }
 
   return (
@@ -93,7 +97,7 @@ export function FilterPanel({ query, suggestions }: Props) {
           <MultiCheck label="Category" name="category" options={CATEGORIES} selected={list('category')} onChange={set} />
           <ChipInput label="Action" name="action" values={list('action')} onChange={set} suggestions={ACTION_SUGGESTIONS} hint="Exact, or a prefix such as secret.*" />
           <MultiCheck label="Operation" name="crud" options={CRUDS} selected={list('crud')} onChange={set} />
-          <ChipInput label="Resource type" name="resource_type" values={list('resource_type')} onChange={set} suggestions={plain([...RESOURCE_TYPES, ...suggestions.resource_type])} />
+          <ChipInput label="Resource type" name="resource_type" values={list('resource_type')} onChange={set} suggestions={plain(RESOURCE_TYPES)} />
           <MultiCheck label="Source" name="source" options={SOURCES} selected={list('source')} onChange={set} />
           <ChipInput label="Service" name="service" values={list('service')} onChange={set} suggestions={plain(suggestions.service)} />
           <ChipInput label="Environment" name="environment" values={list('environment')} onChange={set} suggestions={plain([...ENVIRONMENTS, ...suggestions.environment])} />

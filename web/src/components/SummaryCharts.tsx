@@ -10,7 +10,7 @@ import { activityOf, valuesOf, withParam } from '../query.js';
 import { ViewLink } from './ViewLink.js';
 
 
-const GROUP_BY = 'action,actor,service,environment,resource';
+const GROUP_BY = 'action,actor,service,environment';
 const HOUR = 3_600_000;
 
 interface Props {
