@@ -4,9 +4,10 @@ import { VigilError } from '../../domain/errors.js';
  * SQLSTATEs that mean "the database cannot take this now" rather than "this request is wrong":
  * connection exceptions (class 08), insufficient resources (53: too many clients, disk full),
  * operator intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 starting up),
- * system errors (58) and the two transaction rollbacks that a retry resolves (40001, 40P01).
+ * system errors (58), a lock not had within lock_timeout (55P03) and the two transaction
+ * rollbacks that a retry resolves (40001, 40P01).
  */
-const UNAVAILABLE_SQLSTATE = /^(08|53|58|57P0[1-3]|40001|40P01)/;
+const UNAVAILABLE_SQLSTATE = /^(08|53|58|57P0[1-3]|55P03|40001|40P01)/;
 
 /** Socket errors of Node and the messages pg uses when a connection drops or cannot be had. */
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);

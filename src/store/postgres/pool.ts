@@ -29,9 +29,12 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     application_name: 'vigil',
+    keepAlive: true,
     // Vigil's statements are short and index-driven; JIT compiling them costs more than it saves
-    // (a 5,000-id lookup paid ~100 ms of JIT for 1 ms of work).
-    options: '-c jit=off',
+    // (a 5,000-id lookup paid ~100 ms of JIT for 1 ms of work). A transaction left idle by a
+    // stuck process would hold its tenants' head locks: the server ends it after a minute, and a
+    // writer waits at most 30 s for a lock before answering 503.
+    options: '-c jit=off -c idle_in_transaction_session_timeout=60000 -c lock_timeout=30000',
     types,
   });
   // An idle connection that dies (server restart, pg_terminate_backend) is reported here; the pool
