@@ -28,7 +28,7 @@ export function SummaryCharts({ query, onSummary }: Props) {
     const controller = new AbortController();
     const params = new URLSearchParams(key);
     params.set('group_by', GROUP_BY);
-    params.set('top', '10');
+    params.set('top', '5');
     params.set('bucket', bucketFor(params));
     params.set('baseline', 'actor');
     setError(null);
@@ -95,41 +95,45 @@ function bucketFor(params: URLSearchParams): 'minute' | 'hour' | 'day' {
 }
 
 const W = 600;
-const H = 120;
+const H = 100;
 
+/** Bars stretch to the panel's width; the labels are HTML, so they never stretch with them. */
 function TimeChart({ buckets }: { buckets: NonNullable<SummaryResponse['buckets']> }) {
   if (buckets.length === 0) return <p className="muted">No events in this window.</p>;
   const max = Math.max(1, ...buckets.map((b) => b.count));
   const step = W / buckets.length;
-  const bar = Math.max(1, step * 0.8);
+  const bar = Math.max(0.5, step * 0.8);
   const total = buckets.reduce((n, b) => n + b.count, 0);
   const failures = buckets.reduce((n, b) => n + b.failures, 0);
   const first = buckets[0]!;
   const last = buckets[buckets.length - 1]!;
   return (
-    <svg viewBox={`0 0 ${W} ${H + 16}`} className="time-chart" role="img" aria-label={`${total} events (${failures} failed) in ${buckets.length} intervals from ${localDate(first.start)} to ${localDate(last.start)}; the busiest had ${max}.`}>
-      {buckets.map((b, i) => {
-        const h = (b.count / max) * H;
-        const fh = (b.failures / max) * H;
-        return (
-          <g key={b.start}>
-            <title>{`${localDate(b.start)}: ${b.count} events, ${b.failures} failed`}</title>
-            <rect className="bar" x={i * step} y={H - h} width={bar} height={h} />
-            {b.failures > 0 && <rect className="bar-failed" x={i * step} y={H - fh} width={bar} height={fh} />}
-          </g>
-        );
-      })}
-      <line className="axis" x1={0} x2={W} y1={H} y2={H} />
-      <text x={0} y={H + 13} className="tick">
-        {shortDate(first.start)}
-      </text>
-      <text x={W} y={H + 13} className="tick" textAnchor="end">
-        {shortDate(last.start)}
-      </text>
-      <text x={2} y={10} className="tick">
-        {max}
-      </text>
-    </svg>
+    <div className="time-chart">
+      <span className="tick max">{max}</span>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`${total} events (${failures} failed) in ${buckets.length} intervals from ${localDate(first.start)} to ${localDate(last.start)}; the busiest had ${max}.`}
+      >
+        {buckets.map((b, i) => {
+          const h = (b.count / max) * H;
+          const fh = (b.failures / max) * H;
+          return (
+            <g key={b.start}>
+              <title>{`${localDate(b.start)}: ${b.count} events, ${b.failures} failed`}</title>
+              <rect className="bar" x={i * step} y={H - h} width={bar} height={h} />
+              {b.failures > 0 && <rect className="bar-failed" x={i * step} y={H - fh} width={bar} height={fh} />}
+            </g>
+          );
+        })}
+        <line className="axis" x1={0} x2={W} y1={H} y2={H} />
+      </svg>
+      <div className="ticks" aria-hidden="true">
+        <span className="tick">{shortDate(first.start)}</span>
+        <span className="tick">{shortDate(last.start)}</span>
+      </div>
+    </div>
   );
 }
 
