@@ -7,6 +7,7 @@
  *   GET    /v1/audit/secrets/{path}           trail of one secret
  *   GET    /v1/audit/resources/{type}/{id}    trail of one resource
  *   GET    /v1/audit/identities/{type}:{id}   trail of one identity
+ *   GET    /v1/audit/summary                  counts, buckets, top values, baselines (routes/summary.ts)
  *   POST   /v1/keys, GET /v1/keys, DELETE /v1/keys/{id}   key management (admin)
  *   GET    /v1/audit/checkpoint[/key], /v1/audit/proofs/{inclusion,consistency},
  *          /v1/audit/leaves, /v1/audit/leaf-hashes   integrity (routes/integrity.ts)
@@ -27,6 +28,7 @@ import { Checkpointer, type CheckpointerOptions } from '../integrity/checkpointe
 import { generateSigner } from '../integrity/note.js';
 import { ProofService } from '../integrity/proof-service.js';
 import { QueryService } from '../query/query-service.js';
+import { SummaryService } from '../query/summary.js';
 import type { Store } from '../store/store.js';
 import { authHook } from './auth.js';
 import { handleError, handleNotFound } from './errors.js';
@@ -40,6 +42,7 @@ import { integrityRoutes } from './routes/integrity.js';
 import { keyRoutes } from './routes/keys.js';
 import { retentionRoutes } from './routes/retention.js';
 import { SessionStore, sessionRoutes } from './routes/session.js';
+import { summaryRoutes } from './routes/summary.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 export interface AppDeps {
@@ -123,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     });
     eventRoutes(api, services.ingest);
     auditRoutes(api, services.query, proofs);
+    summaryRoutes(api, new SummaryService(deps.store));
     integrityRoutes(api, proofs);
     keyRoutes(api, services.keys);
     exportRoutes(api, services.background.exports);
