@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,7 @@ export class FileDestination implements Destination {
   async put(key: string, body: Readable, _contentType: string, signal?: AbortSignal): Promise<void> {
     const target = this.resolve(key);
     await mkdir(path.dirname(target), { recursive: true });
+    await removeLeftovers(target);
     const partial = `${target}.partial-${randomBytes(4).toString('hex')}`;
     try {
       await pipeline(body, createWriteStream(partial), ...(signal ? [{ signal }] : []));
@@ -48,5 +49,13 @@ export class FileDestination implements Destination {
     const target = path.resolve(this.root, key);
     if (!target.startsWith(this.root + path.sep)) throw new Error(`key "${key}" leaves the destination directory`);
     return target;
+  }
+}
+
+/** Partial files of `target` left by a process that died while writing it (a job resumes there). */
+async function removeLeftovers(target: string): Promise<void> {
+  const prefix = `${path.basename(target)}.partial-`;
+  for (const name of await readdir(path.dirname(target))) {
+    if (name.startsWith(prefix)) await rm(path.join(path.dirname(target), name), { force: true });
   }
 }
