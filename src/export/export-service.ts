@@ -248,7 +248,7 @@ function exportEvent(principal: Principal, context: Record<string, string>): Eve
   };
 }
 
-export function jobView(job: JobRecord): ExportJobView {
+function jobView(job: JobRecord): ExportJobView {
   const spec = JSON.parse(job.spec) as ExportJobSpec;
   const progress = job.progress ? (JSON.parse(job.progress) as FilesProgress) : null;
   return {

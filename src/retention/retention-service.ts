@@ -255,7 +255,7 @@ function unknownFields(body: Record<string, unknown>, known: string[]): FieldIss
   return Object.keys(body).filter((k) => !known.includes(k)).map((path) => ({ path, message: 'unknown field' }));
 }
 
-export function runView(job: JobRecord): RetentionRunView {
+function runView(job: JobRecord): RetentionRunView {
   const spec = JSON.parse(job.spec) as RetentionJobSpec;
   const progress = job.progress ? (JSON.parse(job.progress) as { purged: number; files: { rows: number } }) : null;
   return {
