@@ -48,8 +48,12 @@ export interface SummaryReader extends SummaryNames {
   rollupByTime(select: RollupSelect): Promise<number[][]>;
   /** `[valueId, count, failures]` per value. */
   rollupByValue(select: RollupSelect): Promise<number[][]>;
-  /** `[valueId, sum, sumOfSquares]` of each value's daily counts (day rows, logs added up per day). */
-  rollupDailyMoments(select: RollupSelect): Promise<number[][]>;
+  /**
+   * Day rows over several day-aligned `windows` in one pass: per value, for each window in turn,
+   * its count, failures and the sum of its squared daily counts (logs added up per day), i.e.
+   * `[valueId, count₀, failures₀, squares₀, count₁, …]`. `select`'s range is the windows' hull.
+   */
+  rollupDays(select: RollupSelect, windows: readonly Interval[]): Promise<number[][]>;
   rollupSum(select: RollupSelect): Promise<number>;
   /** Events matching `filter`, whose time range bounds them, as EventFactRows, read through `via`. */
   events(filter: EventFilter, via?: ScanIndex): Iterable<EventFactRow> | AsyncIterable<EventFactRow>;
@@ -105,6 +109,37 @@ function merge(ranges: Interval[]): Interval[] {
   return out;
 }
 
+type DayConsumer = (valueId: number, count: number, failures: number, squares: number) => void;
+
+/**
+ * Day-row reads of several parts of a summary (a group's whole days, the baseline's 30 days),
+ * one pass per source and filter: the actor rows behind the top-actors group and the baselines
+ * are read and grouped once.
+ */
+class DayReads {
+  private readonly reads = new Map<string, { select: Omit<RollupSelect, 'span' | 'fromUs' | 'toUs'>; wants: { window: Interval; consumer: DayConsumer }[] }>();
+
+  add(select: Omit<RollupSelect, 'span' | 'fromUs' | 'toUs'>, window: Interval, consumer: DayConsumer): void {
+    const key = JSON.stringify([select.source, select.filter, select.success]);
+    const read = this.reads.get(key) ?? { select, wants: [] };
+    read.wants.push({ window, consumer });
+    this.reads.set(key, read);
+  }
+
+  async run(reader: SummaryReader): Promise<void> {
+    for (const { select, wants } of this.reads.values()) {
+      const windows = wants.map((w) => w.window);
+      const hull = { fromUs: Math.min(...windows.map((w) => w.fromUs)), toUs: Math.max(...windows.map((w) => w.toUs)) };
+      for (const row of await reader.rollupDays({ ...select, span: 'day', ...hull }, windows)) {
+        wants.forEach((w, i) => {
+          const count = row[1 + 3 * i]!;
+          if (count > 0) w.consumer(row[0]!, count, row[2 + 3 * i]!, row[3 + 3 * i]!);
+        });
+      }
+    }
+  }
+}
+
 /** Names for a tenant that has no events: nothing to name. */
 const NO_NAMES: SummaryNames = { keys: async () => new Map(), labels: async () => new Map() };
 
@@ -123,12 +158,14 @@ export async function summarize(q: SummaryQuery, reader: SummaryReader | null): 
       baseline && baselinePlan === 'scan' ? await scanPlan(reader, q.filter, baseline.windows.historyFromUs, toUs) : undefined;
     checkScanSize((countsScan?.rows ?? 0) + (baselineScan?.rows ?? 0), q.maxScanRows);
     const router = new EventRouter();
+    const days = new DayReads();
     if (countsScan) await scan(reader, q.filter, countsScan, (row) => tally.addEvent(row));
-    else await rollupCounts(reader, q, dim, tally, router);
+    else await rollupCounts(reader, q, dim, tally, router, days);
     if (baseline && baselineScan) {
       const filter = { ...q.filter, fromUs: baseline.windows.historyFromUs };
       await scan(reader, filter, baselineScan, (row) => baseline.addEvent(row[ACTOR_COLUMN]!, row[0]!));
-    } else if (baseline) await rollupBaseline(reader, q, dim, baseline, router);
+    } else if (baseline) await rollupBaseline(reader, q, dim, baseline, router, days);
+    await days.run(reader);
     await router.run(reader, q.filter);
   }
   const plan = { counts: countsPlan, ...(baseline ? { baselines: baselinePlan } : {}) };
@@ -151,7 +188,14 @@ function countsFromRollups(dim: ValueDim | null, q: SummaryQuery): boolean {
  * ragged edges of the range from the events: whole hours come from rollups when every dimension
  * involved has hour rows, else only whole days.
  */
-async function rollupCounts(reader: SummaryReader, q: SummaryQuery, dim: ValueDim | null, tally: SummaryTally, router: EventRouter): Promise<void> {
+async function rollupCounts(
+  reader: SummaryReader,
+  q: SummaryQuery,
+  dim: ValueDim | null,
+  tally: SummaryTally,
+  router: EventRouter,
+  days: DayReads,
+): Promise<void> {
   const source: RollupSource = dim ?? 'total';
   const { edges, middle } = splitEdges(q.filter.fromUs, q.filter.toUs, finestSpan([source, ...tally.valueDims]));
   for (const edge of edges) router.add(edge, (row) => tally.addEvent(row));
@@ -167,15 +211,21 @@ async function rollupCounts(reader: SummaryReader, q: SummaryQuery, dim: ValueDi
   for (const seg of rollupSegments(middle, 'day')) {
     for (const d of tally.valueDims) {
       const filter = d === dim ? own : logOnly;
-      for (const [id, count, failures] of await reader.rollupByValue({ source: d, ...seg, filter, success })) {
-        tally.addValue(d, id!, count!, failures!);
-      }
+      if (seg.span === 'day') days.add({ source: d, filter, success }, seg, (id, count, failures) => tally.addValue(d, id, count, failures));
+      else for (const [id, count, failures] of await reader.rollupByValue({ source: d, ...seg, filter, success })) tally.addValue(d, id!, count!, failures!);
     }
   }
 }
 
 /** Today from actor rollups (the events for its ragged edges); the 30 whole days before from day rows. */
-async function rollupBaseline(reader: SummaryReader, q: SummaryQuery, dim: ValueDim | null, baseline: BaselineTally, router: EventRouter): Promise<void> {
+async function rollupBaseline(
+  reader: SummaryReader,
+  q: SummaryQuery,
+  dim: ValueDim | null,
+  baseline: BaselineTally,
+  router: EventRouter,
+  days: DayReads,
+): Promise<void> {
   const w = baseline.windows;
   const select = { source: 'actor' as const, filter: keyFilter(q.filter, dim), success: q.filter.success };
   const { edges, middle } = splitEdges(w.todayFromUs, w.todayToUs, finestSpan(['actor']));
@@ -183,8 +233,8 @@ async function rollupBaseline(reader: SummaryReader, q: SummaryQuery, dim: Value
   for (const seg of middle ? rollupSegments(middle, 'day') : []) {
     for (const [id, count] of await reader.rollupByValue({ ...select, ...seg })) baseline.addToday(id!, count!);
   }
-  const history = { span: 'day' as const, fromUs: w.historyFromUs, toUs: w.historyToUs };
-  for (const [id, sum, squares] of await reader.rollupDailyMoments({ ...select, ...history })) baseline.addHistory(id!, sum!, squares!);
+  const history = { fromUs: w.historyFromUs, toUs: w.historyToUs };
+  days.add(select, history, (id, count, _failures, squares) => baseline.addHistory(id, count, squares));
 }
 
 async function scan(reader: SummaryReader, filter: EventFilter, plan: ScanPlan, consumer: Consumer): Promise<void> {
