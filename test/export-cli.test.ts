@@ -58,7 +58,7 @@ describe('vigil export', () => {
     const bad = await vigil(['export', 'job', '--tenant', 'acme', '--destination', 'nowhere'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/destination: "nowhere" is not configured/);
-  });
+  }, 120_000);
 });
 
 describe('vigil retention', () => {
@@ -75,5 +75,5 @@ describe('vigil retention', () => {
     expect(run.stdout).toMatch(/^acme: run [0-9a-f-]+ completed: purged 20 events older than /);
     const bad = await vigil(['retention', 'set', 'acme', '--days', 'forever'], env);
     expect(bad.stderr).toMatch(/days: must be a whole number of days/);
-  });
+  }, 180_000);
 });

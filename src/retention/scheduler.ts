@@ -2,9 +2,10 @@ import type { JobLogger } from '../export/jobs/runner.js';
 import type { RetentionService } from './retention-service.js';
 
 /**
- * Enforces retention on a timer: every `intervalMs` it queues a run for each tenant with
- * expired events (the job runner does the work, one job at a time). The timer does not keep
- * the process alive.
+ * Enforces retention on a timer: at start and then every `intervalMs` it queues a run for each
+ * tenant with expired events (the job runner does the work, one job at a time). Looking at start
+ * too means a server restarted more often than the interval still enforces retention. The timer
+ * does not keep the process alive.
  */
 export class RetentionScheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -20,6 +21,7 @@ export class RetentionScheduler {
     if (this.timer) return;
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+    void this.tick();
   }
 
   async stop(): Promise<void> {
