@@ -309,6 +309,56 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     expect(outcomes[1]).toMatch(/Denied 429[\s\S]*rate_limit/);
   });
 
+  it('charts the filtered events from the summary API, each entry opening its filtered view', async () => {
+    const page = await auditorPage('range=7d&actor=api-key:ci-deploy');
+    const summary = page.locator('details.summary-panel');
+    // Seven events of the key in 7 days, none failed, in hourly buckets.
+    await summary.getByRole('img', { name: /^7 events \(0 failed\) in 16[89] intervals/ }).waitFor();
+    expect(await summary.locator('summary').innerText()).toMatch(/7 events from/);
+    const topActions = summary.getByRole('figure', { name: 'Top actions' });
+    expect(await topActions.getByRole('listitem').allInnerTexts()).toEqual(['SECRET_READ\n3', 'api.request\n2', expect.stringMatching(/^SECRET_(SET|LIST)\n1$/), expect.stringMatching(/^SECRET_(SET|LIST)\n1$/)]);
+    expect(await summary.getByRole('figure', { name: 'Top actors' }).getByRole('link').allInnerTexts()).toEqual(['api-key:ci-deploy']);
+    await topActions.getByRole('link', { name: 'SECRET_LIST' }).click();
+    await settled(page);
+    expect(params(page).get('action')).toBe('SECRET_LIST');
+    expect(params(page).get('actor')).toBe('api-key:ci-deploy');
+    expect(await actions(page)).toEqual(['SECRET_LIST']);
+
+    // Failures: the agent failed 3 of its 5 requests this week; the link shows exactly those.
+    await page.goto(`${vigil.url}/?range=7d&actor=agent:claude-bot`);
+    await settled(page);
+    const failures = summary.getByRole('figure', { name: 'Failures' });
+    await failures.getByText('failed of 5 (60.0%)').waitFor();
+    expect(await failures.locator('.stat strong').innerText()).toBe('3');
+    await failures.getByRole('link', { name: 'Show failures' }).click();
+    await settled(page);
+    expect(params(page).get('success')).toBe('false');
+    expect(await actions(page)).toEqual(['policy.denied', 'policy.denied', 'mcp.error']);
+  });
+
+  it('points out an actor far above its usual daily activity, from the per-actor baselines', async () => {
+    // eve reads one secret a day for a month, then a dozen in the last hours; gina is new but quiet.
+    const now = Date.now();
+    const read = (email: string, at: number) => ({ tenant: 'spike', action: 'SECRET_READ', actor: { type: 'user', id: email, email }, resource: { type: 'secret', id: 's1', name: 'API_TOKEN' }, occurred_at: new Date(at).toISOString() });
+    await vigil.ingest([
+      ...Array.from({ length: 29 }, (_, d) => read('eve@spike.example', now - (d + 2) * 86_400_000)),
+      ...Array.from({ length: 12 }, (_, i) => read('eve@spike.example', now - (i + 1) * 600_000)),
+      ...Array.from({ length: 3 }, (_, i) => read('gina@spike.example', now - (i + 1) * 900_000)),
+    ]);
+    const { page } = await openPage(browser);
+    await signIn(page, vigil.url, await vigil.createKey('viewer', 'spike', 'spike viewer'));
+    await page.goto(`${vigil.url}/?range=24h`);
+    await settled(page);
+    const unusual = page.locator('ul.flagged');
+    await unusual.waitFor();
+    expect(await unusual.getByRole('listitem').allInnerTexts()).toEqual([expect.stringMatching(/^eve@spike\.example: 12 today against (0\.9|1\.0) a day$/)]);
+    await unusual.getByRole('link', { name: 'eve@spike.example' }).click();
+    await settled(page);
+    expect(params(page).get('actor')).toBe('eve@spike.example');
+    expect(params(page).get('range')).toBe('24h');
+    expect(await rows(page).count()).toBe(12);
+  });
+
   it("verifies in the browser that an event is in the tenant's signed checkpoint, and flags one that was altered", async () => {
     const page = await auditorPage('action=connector.updated');
     await page.locator('.integrity').filter({ hasText: /Signed checkpoint: \d+ events/ }).waitFor();
