@@ -10,11 +10,21 @@ import { HASH_SIZE } from './hash.js';
 export async function* lineBatches(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer[]> {
   let rest: Buffer | null = null;
   for await (const chunk of chunks) {
-    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf: Buffer = rest ? Buffer.concat([rest, bytes]) : bytes;
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lines: Buffer[] = [];
     let start = 0;
-    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+    let nl = buf.indexOf(0x0a);
+    // Only the line that straddles the previous chunk is copied; the others are views.
+    if (rest) {
+      if (nl < 0) {
+        rest = Buffer.concat([rest, buf]);
+        continue;
+      }
+      lines.push(Buffer.concat([rest, buf.subarray(0, nl)]));
+      start = nl + 1;
+      nl = buf.indexOf(0x0a, start);
+    }
+    for (; nl >= 0; nl = buf.indexOf(0x0a, start)) {
       lines.push(buf.subarray(start, nl));
       start = nl + 1;
     }
@@ -37,9 +47,14 @@ export class HashReader {
     this.source = source[Symbol.asyncIterator]();
   }
 
+  /** True when `count` more hashes can be taken without waiting. */
+  has(count: number): boolean {
+    return this.buf.length - this.offset >= count * HASH_SIZE;
+  }
+
   /** Makes `count` more hashes available to `take`; false when the stream ends first. */
   async ensure(count: number): Promise<boolean> {
-    while (this.buf.length - this.offset < count * HASH_SIZE && !this.ended) {
+    while (!this.has(count) && !this.ended) {
       const next = await this.source.next();
       if (next.done) {
         this.ended = true;
@@ -48,7 +63,7 @@ export class HashReader {
         this.offset = 0;
       }
     }
-    return this.buf.length - this.offset >= count * HASH_SIZE;
+    return this.has(count);
   }
 
   /** The next hash; `ensure` must have made it available. */

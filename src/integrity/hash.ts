@@ -1,19 +1,38 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
-/** RFC 9162 §2.1.1 hashing with SHA-256. */
+/**
+ * RFC 9162 §2.1.1 hashing with SHA-256. Every leaf and node of every tree goes through here (on
+ * ingest and in `vigil verify`), so the prefix byte and the data are copied into one scratch
+ * buffer and hashed in one call, which is much cheaper than a streaming hash object per hash.
+ */
 export const HASH_SIZE = 32;
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
+
+/** Reused by each call (hashing is synchronous); grown for larger leaves. */
+let scratch = Buffer.alloc(64 * 1024);
+const pair = Buffer.alloc(1 + 2 * HASH_SIZE);
 
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function hashLeaf(data: Uint8Array | string): Uint8Array {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+  if (scratch.length <= length) scratch = Buffer.alloc(2 * (length + 1));
+  scratch[0] = LEAF_PREFIX;
+  if (typeof data === 'string') scratch.write(data, 1, 'utf8');
+  else scratch.set(data, 1);
+  return hash('sha256', scratch.subarray(0, length + 1), 'buffer');
 }
 
 /** SHA-256(0x01 || left || right). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    return createHash('sha256').update(Uint8Array.of(NODE_PREFIX)).update(left).update(right).digest();
+  }
+  pair[0] = NODE_PREFIX;
+  pair.set(left, 1);
+  pair.set(right, 1 + HASH_SIZE);
+  return hash('sha256', pair, 'buffer');
 }
 
 /** MTH({}) = SHA-256(). */

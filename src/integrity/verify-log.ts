@@ -87,7 +87,13 @@ class LogScan {
     let stopped = false;
     try {
       for await (const lines of lineBatches(this.input.events)) {
-        for (const line of lines) await this.event(line);
+        for (const line of lines) {
+          // Where it goes, its leaf, its tenant; awaiting only to fill a gap or read more hashes.
+          const seq = this.place(line);
+          if (seq > this.next) await this.gap(seq);
+          if (this.reference && !this.reference.has(1)) await this.ensureHashes(1);
+          this.check(seq, line);
+        }
       }
       if (this.next < this.size) await this.gap(this.size);
     } catch (err) {
@@ -101,8 +107,8 @@ class LogScan {
     return { ok: this.problems.length === 0, problems: this.problems, recomputed: this.recomputed, gaps: this.gaps, fromTiles, purges: this.purges };
   }
 
-  /** One stored event: where it goes, its leaf, its tenant. */
-  private async event(line: Buffer): Promise<void> {
+  /** The event's seq, if it can go next (or after a gap); stops the scan otherwise. */
+  private place(line: Buffer): number {
     this.lines++;
     const seq = seqOf(line);
     if (seq === null) this.stop(this.next, `line ${this.lines} is not a Vigil event (no seq)`);
@@ -113,12 +119,14 @@ class LogScan {
       this.gaps.splice(0, this.gaps.length, ...this.gaps.filter(([from, to]) => seq < from || seq >= to));
       this.stop(seq, `events out of order at seq ${seq}: ${describe(seq, line)} ${what}`);
     }
-    if (seq > this.next) await this.gap(seq);
+    return seq;
+  }
 
+  /** The event's leaf against the signed one (or into the root), its tenant, and a purge it records. */
+  private check(seq: number, line: Buffer): void {
     const leaf = hashLeaf(line);
     this.recomputed++;
     if (this.reference) {
-      await this.ensureHashes(1);
       const signed = this.reference.take();
       if (!same(leaf, signed)) this.problems.push({ seq, message: `${describe(seq, line)}: leaf does not match the signed tree` });
       this.append(signed);
@@ -126,7 +134,7 @@ class LogScan {
       this.append(leaf);
     }
     this.checkTenant(seq, line);
-    if (line.subarray(0, PURGE_PREFIX.length).equals(PURGE_PREFIX)) this.countPurge(line);
+    if (startsWith(line, PURGE_PREFIX)) this.countPurge(line);
     this.next = seq + 1;
   }
 
@@ -161,7 +169,7 @@ class LogScan {
   }
 
   private checkTenant(seq: number, line: Buffer): void {
-    if (line.subarray(line.length - this.tenantSuffix.length).equals(this.tenantSuffix)) return;
+    if (endsWith(line, this.tenantSuffix)) return;
     const tenant = parseEvent(line)?.tenant;
     if (tenant !== this.input.tenant) {
       this.problems.push({ seq, message: `${describe(seq, line)}: belongs to tenant ${JSON.stringify(tenant)}, not ${JSON.stringify(this.input.tenant)}` });
@@ -253,6 +261,15 @@ function parseEvent(line: Buffer): EventFields | null {
 function describe(seq: number, line: Buffer): string {
   const id = parseEvent(line)?.id;
   return `seq ${seq} (id ${typeof id === 'string' ? id : 'unreadable'})`;
+}
+
+// Compared in place: these run for every event, and a view per call is garbage.
+function startsWith(line: Buffer, prefix: Buffer): boolean {
+  return line.length >= prefix.length && line.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+function endsWith(line: Buffer, suffix: Buffer): boolean {
+  return line.length >= suffix.length && line.compare(suffix, 0, suffix.length, line.length - suffix.length) === 0;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
