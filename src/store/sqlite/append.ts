@@ -4,8 +4,8 @@ import type { PreparedEvent } from '../../domain/event.js';
 import { ipKeyHex } from '../../domain/ip.js';
 import { sameContent, sameEvent, sealEvent } from '../../domain/seal.js';
 import { nowMicros, parseTimeMicros } from '../../domain/time.js';
-import { hashLeaf } from '../../integrity/hash.js';
-import { appendLeaves } from '../../integrity/tiles.js';
+import { EMPTY_ROOT, hashLeaf } from '../../integrity/hash.js';
+import { appendLeaves, type AppendOutcome } from '../../integrity/tiles.js';
 import { RollupDeltas } from '../rollups.js';
 import type { AppendRequest, AppendResult, AppendedEvent } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
@@ -32,10 +32,12 @@ export class Appender {
   private readonly stmt;
   private readonly rollups: RollupWriter;
 
+  /** `integrity: false` skips leaf hashing and tile writes: a benchmark-only switch (SqliteStoreOptions). */
   constructor(
     private readonly db: Database.Database,
     private readonly dict: Dictionary,
     private readonly trees: TreeCache,
+    private readonly integrity = true,
   ) {
     this.stmt = {
       byUid: db.prepare<[number, Buffer], Stored>('SELECT body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
@@ -51,7 +53,7 @@ export class Appender {
    * Durable when it returns (the WAL is synced at commit with synchronous=FULL).
    */
   append(requests: readonly AppendRequest[]): AppendResult[] {
-    const batch = new Batch(this.trees);
+    const batch = new Batch(this.trees, this.integrity);
     let results: AppendResult[];
     try {
       results = this.db.transaction(() => {
@@ -113,7 +115,7 @@ export class Appender {
     const tree = batch.tree(tenantId);
     const seq = tree.size + tree.leaves.length;
     const body = sealEvent(event, seq, batch.receivedUs);
-    tree.leaves.push(hashLeaf(body));
+    tree.leaves.push(this.integrity ? hashLeaf(body) : EMPTY_ROOT);
     batch.stored.set(`${event.tenant}\0${event.id}`, { body, seq });
     const d = this.dict;
     const ip = event.client?.ip === undefined ? null : ipKeyHex(event.client.ip);
@@ -176,7 +178,10 @@ class Batch {
   private readonly trees = new Map<number, TenantTree & { leaves: Uint8Array[] }>();
   private readonly extended: [number, TenantTree][] = [];
 
-  constructor(private readonly cache: TreeCache) {}
+  constructor(
+    private readonly cache: TreeCache,
+    private readonly integrity: boolean,
+  ) {}
 
   tree(tenantId: number): TenantTree & { leaves: Uint8Array[] } {
     let tree = this.trees.get(tenantId);
@@ -191,7 +196,9 @@ class Batch {
   extendTrees(): void {
     for (const [tenantId, tree] of this.trees) {
       if (tree.leaves.length === 0) continue;
-      const outcome = appendLeaves(tree.size, tree.edge, tree.leaves);
+      const outcome: AppendOutcome = this.integrity
+        ? appendLeaves(tree.size, tree.edge, tree.leaves)
+        : { size: tree.size + tree.leaves.length, root: EMPTY_ROOT, writes: [], edge: new Map() };
       this.cache.write(tenantId, outcome);
       this.extended.push([tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge }]);
     }

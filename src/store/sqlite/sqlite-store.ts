@@ -38,6 +38,12 @@ export interface SqliteStoreOptions {
    * crash of the process but may lose the last commits on power loss; faster on slow disks.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Benchmark-only switch (bench/integrity-overhead.ts): false skips leaf hashing and Merkle tile
+   * writes, so no proof or checkpoint of the events is possible. Default true; never turn it off
+   * for a real log.
+   */
+  integrity?: boolean;
 }
 
 interface KeyRow {
@@ -85,7 +91,7 @@ export class SqliteStore implements Store, Summaries {
     migrate(this.db);
     this.dict = new Dictionary(this.db);
     this.trees = new TreeCache(this.db);
-    this.appender = new Appender(this.db, this.dict, this.trees);
+    this.appender = new Appender(this.db, this.dict, this.trees, this.options.integrity ?? true);
     this.filters = new FilterCompiler(this.db, this.dict);
     this.jobs = new SqliteJobs(this.db);
     this.retention = new SqliteRetention(this.db, this.dict);
