@@ -2,15 +2,15 @@
  * Nothing acknowledged is lost: `vigil serve` runs as a child process, is killed with SIGKILL
  * right after a 201, and after each restart every acknowledged event is there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/auth/api-key.js';
+import { startVigil, type VigilProcess } from './support/vigil-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'vigil-crash-'));
 const adminKey = generateApiKey().token;
 const children = new Set<ChildProcess>();
@@ -20,33 +20,12 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-/** Starts `vigil serve` on a free port of 127.0.0.1 and waits until it listens. */
-async function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VIGIL_DATA_DIR: dir, VIGIL_ADMIN_KEY: adminKey, VIGIL_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startServer(): Promise<VigilProcess> {
+  return startVigil({ VIGIL_DATA_DIR: dir, VIGIL_ADMIN_KEY: adminKey }).then((server) => {
+    children.add(server.child);
+    void server.exited.then(() => children.delete(server.child));
+    return server;
   });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())));
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-  });
-  return { url, child, exited };
 }
 
 async function post(url: string, key: string, body: unknown): Promise<Response> {
@@ -105,7 +84,6 @@ describe('crash durability', () => {
       if (res.status !== 200) missing.push(id);
     }
     expect(missing).toEqual([]);
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await server.stop();
   }, 120_000);
 });

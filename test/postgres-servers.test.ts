@@ -1,46 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateApiKey } from '../src/auth/api-key.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { referenceRoot } from './support/merkle-reference.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.js';
+import { startVigil, type VigilProcess } from './support/vigil-process.js';
 
-const SERVER = fileURLToPath(new URL('./support/postgres-server.ts', import.meta.url));
 const TENANTS = ['h-a', 'h-b'];
-
-interface Server {
-  child: ChildProcess;
-  base: string;
-}
-
-/** Starts a server process and waits until it listens. */
-async function startServer(url: string, adminKey: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, url], {
-    env: { ...process.env, VIGIL_ADMIN_KEY: adminKey },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const [first] = (await Promise.race([
-    once(lines, 'line'),
-    once(child, 'exit').then(([code]) => {
-      throw new Error(`server exited with ${code} before listening`);
-    }),
-  ])) as [string];
-  return { child, base: `http://127.0.0.1:${(JSON.parse(first) as { port: number }).port}` };
-}
-
-async function stopServer(server: Server | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null) return;
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
-}
 
 describePostgres('PostgreSQL store: two Vigil servers on one database', () => {
   let db: TestDatabase;
-  const servers: Server[] = [];
+  const servers: VigilProcess[] = [];
+  // Shared by both processes: one checkpoint signing key for the deployment.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vigil-pg-servers-'));
+  const startServer = (url: string, adminKey: string) =>
+    startVigil({ VIGIL_DATABASE_URL: url, VIGIL_DATABASE_POOL_SIZE: '4', VIGIL_ADMIN_KEY: adminKey, VIGIL_DATA_DIR: dataDir });
   const admin = generateApiKey().token;
   const auth = { authorization: `Bearer ${admin}` };
 
@@ -51,20 +27,21 @@ describePostgres('PostgreSQL store: two Vigil servers on one database', () => {
     servers.push(await startServer(db.url, admin));
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(servers.map(stopServer));
+    await Promise.all(servers.map((server) => server.stop()));
     await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('keeps seq dense and roots right with both servers ingesting, and each serves the other’s events', async () => {
     const [clients, batches, size] = [4, 6, 50];
-    const post = async (server: Server, client: number, batch: number) => {
+    const post = async (server: VigilProcess, client: number, batch: number) => {
       const events = Array.from({ length: size }, (_, i) => ({
         tenant: TENANTS[(client + batch + i) % TENANTS.length],
         action: 'secret.read',
         actor: { type: 'user', id: `u_${client}`, email: `u${client}@acme.example` },
         resource: { type: 'secret', id: `sec_${i % 9}`, path: `prod/db/s${i % 9}` },
       }));
-      const res = await fetch(`${server.base}/v1/events`, {
+      const res = await fetch(`${server.url}/v1/events`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify({ events }),
@@ -86,7 +63,7 @@ describePostgres('PostgreSQL store: two Vigil servers on one database', () => {
       let cursor: string | null = null;
       do {
         const query = new URLSearchParams({ tenant, limit: '1000', ...(cursor ? { cursor } : {}) });
-        const res = await fetch(`${servers[1]!.base}/v1/audit/logs?${query}`, { headers: auth });
+        const res = await fetch(`${servers[1]!.url}/v1/audit/logs?${query}`, { headers: auth });
         expect(res.status).toBe(200);
         const page = (await res.json()) as { data: { tenant: string }[]; next_cursor: string | null };
         read += page.data.filter((e) => e.tenant === tenant).length;

@@ -2,19 +2,19 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { bootstrapAdminKey } from '../auth/bootstrap.js';
 import type { Config } from '../config/config.js';
-import { invalid } from '../domain/errors.js';
 import { loadBackgroundOptions } from '../export/jobs/background.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../http/logger.js';
 import { Ingestor } from '../ingest/ingestor.js';
 import { loadIntegrityOptions } from '../integrity/integrity-config.js';
 import type { Store } from '../store/store.js';
+import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
-/** The store the config selects: SQLite at `<dataDir>/vigil.db` (PostgreSQL comes with issue 3). */
+/** The store the config selects: PostgreSQL when VIGIL_DATABASE_URL is set, else SQLite at `<dataDir>/vigil.db`. */
 export function openStore(config: Config): Store {
   if (config.databaseUrl !== undefined) {
-    throw invalid([{ path: 'VIGIL_DATABASE_URL', message: 'the PostgreSQL store is not available in this version; unset it to use SQLite' }]);
+    return new PostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   }
   mkdirSync(config.dataDir, { recursive: true });
   return new SqliteStore({ path: path.join(config.dataDir, 'vigil.db') });

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       dataDir: path.resolve('./data'),
       adminKey: undefined,
       databaseUrl: undefined,
+      databasePoolSize: 10,
       logLevel: 'info',
     });
   });
@@ -22,17 +23,31 @@ describe('loadConfig', () => {
       VIGIL_DATA_DIR: '/tmp/vigil',
       VIGIL_ADMIN_KEY: 'vk_x',
       VIGIL_DATABASE_URL: 'postgres://localhost/vigil',
+      VIGIL_DATABASE_POOL_SIZE: '4',
       VIGIL_LOG_LEVEL: 'warn',
     });
-    expect(config).toEqual({ port: 0, host: '127.0.0.1', dataDir: '/tmp/vigil', adminKey: 'vk_x', databaseUrl: 'postgres://localhost/vigil', logLevel: 'warn' });
+    expect(config).toEqual({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: '/tmp/vigil',
+      adminKey: 'vk_x',
+      databaseUrl: 'postgres://localhost/vigil',
+      databasePoolSize: 4,
+      logLevel: 'warn',
+    });
   });
 
   it('names every bad variable at once', () => {
     try {
-      loadConfig({ PORT: '80000', VIGIL_LOG_LEVEL: 'loud', VIGIL_DATABASE_URL: 'mysql://x' });
+      loadConfig({ PORT: '80000', VIGIL_LOG_LEVEL: 'loud', VIGIL_DATABASE_URL: 'mysql://x', VIGIL_DATABASE_POOL_SIZE: '0' });
       expect.unreachable();
     } catch (err) {
-      expect((err as VigilError).issues?.map((i) => i.path)).toEqual(['PORT', 'VIGIL_LOG_LEVEL', 'VIGIL_DATABASE_URL']);
+      expect((err as VigilError).issues?.map((i) => i.path)).toEqual([
+        'PORT',
+        'VIGIL_LOG_LEVEL',
+        'VIGIL_DATABASE_URL',
+        'VIGIL_DATABASE_POOL_SIZE',
+      ]);
     }
     expect(() => loadConfig({ PORT: 'http' })).toThrow(/PORT: must be an integer/);
   });

@@ -13,6 +13,8 @@ export interface Config {
   adminKey: string | undefined;
   /** `postgres://…` selects the PostgreSQL store (`VIGIL_DATABASE_URL`); absent: SQLite. */
   databaseUrl: string | undefined;
+  /** Connections per process to PostgreSQL (VIGIL_DATABASE_POOL_SIZE, default 10). */
+  databasePoolSize: number;
   /** pino level (`VIGIL_LOG_LEVEL`, default info). */
   logLevel: LogLevel;
 }
@@ -43,6 +45,11 @@ export function loadConfig(env: Env = process.env): Config {
     issues.push({ path: 'VIGIL_DATABASE_URL', message: 'must start with postgres:// or postgresql://' });
   }
 
+  const poolSize = Number(value('VIGIL_DATABASE_POOL_SIZE') ?? '10');
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) {
+    issues.push({ path: 'VIGIL_DATABASE_POOL_SIZE', message: `must be an integer from 1 to 1000, got "${env.VIGIL_DATABASE_POOL_SIZE}"` });
+  }
+
   if (issues.length > 0) throw invalid(issues);
   return {
     port: port!,
@@ -50,6 +57,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(value('VIGIL_DATA_DIR') ?? './data'),
     adminKey: value('VIGIL_ADMIN_KEY'),
     databaseUrl,
+    databasePoolSize: poolSize,
     logLevel: logLevel as LogLevel,
   };
 }
