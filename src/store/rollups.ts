@@ -5,7 +5,8 @@ import type { EventFilter } from '../domain/filter.js';
  * were and how many of them failed. Both stores keep them in the append transaction, so they are
  * exactly as durable as the events they count, and summaries read them instead of the events.
  * This file is the store-independent part: what a rollup row is, how one append group's events
- * become rollup deltas, and which rollup rows (and which leftover event ranges) cover a range.
+ * become rollup deltas, how a range splits into rollup segments and ragged edges, and which
+ * filters rollups answer.
  */
 
 export const HOUR_US = 3_600_000_000;
@@ -22,7 +23,9 @@ export const ROLLUP_DIM = {
   service: 6,
   environment: 7,
 } as const;
-export type RollupDim = keyof typeof ROLLUP_DIM;
+
+/** Rollup rows of one dimension, or the totals. */
+export type RollupSource = keyof typeof ROLLUP_DIM;
 
 /** The dimensions that have values (everything but `total`), in code order. */
 export const VALUE_DIMS = ['action', 'category', 'actor', 'resource', 'source', 'service', 'environment'] as const;
@@ -31,9 +34,6 @@ export type ValueDim = (typeof VALUE_DIMS)[number];
 /** Length of a rollup row's time bucket, as stored. */
 export const SPAN = { hour: 1, day: 2 } as const;
 export type Span = keyof typeof SPAN;
-
-/** Rollup rows of one dimension, or the totals. */
-export type RollupSource = 'total' | ValueDim;
 
 /**
  * The sources kept per hour as well as per day. Resources are kept per day only: a large tenant
@@ -47,6 +47,7 @@ export const HOURLY: ReadonlySet<RollupSource> = new Set<RollupSource>(['total',
 export function finestSpan(sources: readonly RollupSource[]): Span {
   return sources.every((s) => HOURLY.has(s)) ? 'hour' : 'day';
 }
+
 const HOURLY_CODES = new Set<number>([...HOURLY].map((source) => ROLLUP_DIM[source]));
 
 /**
@@ -103,10 +104,6 @@ export class RollupDeltas {
       const id = fact.values[i];
       if (id !== null && id !== undefined) bump(cells, packKey(id, i + 1, fact.log), failure);
     }
-  }
-
-  get isEmpty(): boolean {
-    return this.byTenant.size === 0;
   }
 
   /** Every hour row (of the HOURLY sources), then every day row, of the group. */
