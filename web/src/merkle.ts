@@ -60,11 +60,6 @@ export async function rootFromInclusionProof(index: number, size: number, leafHa
   return hash;
 }
 
-/** Whether `proof` proves leaf `index` with `leafHash` in the tree of `size` leaves whose root is `root`. */
-export async function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): Promise<boolean> {
-  return sameBytes(await rootFromInclusionProof(index, size, leafHash, proof), root);
-}
-
 /** SHA-256(0x00 || data): the RFC 9162 hash of a leaf. */
 export function leafHash(data: Uint8Array): Promise<Uint8Array> {
   return sha256(Uint8Array.of(LEAF_PREFIX), data);
