@@ -61,7 +61,7 @@ export interface BaselineStore {
 
 export interface BaselineResults {
   batches?: IngestRate;
-  singles?: SingleRate & { cappedAfter: number | null };
+  singles?: SingleRate;
   /** The engine's bulk-insert ceiling, rows/s. */
   ceiling?: number;
   queries?: Record<string, PageTimings>;
@@ -87,9 +87,9 @@ export async function measureBaseline(store: BaselineStore, ctx: RunContext, dee
       batchSize: ctx.batchSize, connections: ctx.connections, total: split, log: ctx.log,
     });
     if (split < ctx.events) {
-      ctx.log(`  baseline ingest: single events, one transaction each (at most ${ctx.baselineSinglesSeconds} s)`);
+      ctx.log(`  baseline ingest: single events, one transaction each (at most ${ctx.singlesSeconds} s)`);
       results.singles = await baselineSingles(store, readLines(ctx.eventsFile, split, ctx.events), {
-        concurrency: ctx.concurrency, total: ctx.singles, log: ctx.log, budgetSeconds: ctx.baselineSinglesSeconds,
+        concurrency: ctx.concurrency, total: ctx.singles, log: ctx.log, budgetSeconds: ctx.singlesSeconds,
       });
     }
     if (ctx.sections.has('ingest')) {
@@ -175,7 +175,7 @@ export async function baselineSingles(
   store: BaselineStore,
   lines: AsyncIterable<Buffer>,
   options: LoadOptions & { concurrency: number; budgetSeconds: number },
-): Promise<SingleRate & { cappedAfter: number | null }> {
+): Promise<SingleRate> {
   const iterator = lines[Symbol.asyncIterator]();
   const meter = new Meter(null, options.total, options.log);
   const latencies: number[] = [];

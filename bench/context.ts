@@ -20,8 +20,8 @@ export interface RunContext {
   subjects: Subjects;
   endUs: number;
   logLevel: string;
-  /** Seconds the baseline's single-event inserts may take before the rest goes in batches. */
-  baselineSinglesSeconds: number;
+  /** Seconds the single-event phase may take (each side) before the rest goes in batches, untimed. */
+  singlesSeconds: number;
   profileDir?: string;
   log: (line: string) => void;
 }

@@ -52,23 +52,35 @@ export function engineRows(engine: Engine, invs: Investigation[], v: VigilResult
       ? atLeast(50_000, 'events/s', batches.vigil, { times: 4, ratio: advantage(batches) })
       : atLeast(30_000, 'events/s', batches.vigil);
     batches.note = `server used ${v.batches.serverCores.toFixed(2)} cores, the load generator ${v.batches.clientCores.toFixed(2)}`;
-    rows.push(batches, { id: 'ingest.batches.tail', measure: '… over the last 10% of the events (sustained)', unit: 'events/s', better: 'higher', vigil: v.batches.lastTenthRate, baseline: b?.batches?.lastTenthRate ?? null });
+    const cpu: Row = {
+      id: 'ingest.batches.server_cpu',
+      measure: '… server CPU time per event (load-independent)',
+      unit: 'µs',
+      better: 'lower',
+      vigil: (v.batches.serverCores * v.batches.seconds * 1e6) / v.batches.events,
+      baseline: null,
+      note: 'one busy core would ingest 1,000,000 ÷ this many events/s',
+    };
+    rows.push(batches, cpu, { id: 'ingest.batches.tail', measure: '… over the last 10% of the events (sustained)', unit: 'events/s', better: 'higher', vigil: v.batches.lastTenthRate, baseline: b?.batches?.lastTenthRate ?? null });
   }
   if (b?.ceiling !== undefined && v.batches) {
     rows.push({ id: 'ingest.ceiling', measure: 'engine bulk insert with no index (physical ceiling; baseline column)', unit: 'rows/s', better: 'higher', vigil: v.batches.rate, baseline: b.ceiling, note: 'Vigil ÷ ceiling: the share of the raw engine speed Vigil keeps' });
   }
   if (v.singles) {
-    const capped = b?.singles?.cappedAfter;
-    const note = capped ? `baseline stopped timing after ${capped} events (time cap)` : undefined;
+    const capped = [['Vigil', v.singles.cappedAfter], ['baseline', b?.singles?.cappedAfter]].filter(([, n]) => typeof n === 'number');
+    const note = capped.length > 0 ? `time cap: ${capped.map(([who, n]) => `${who} timed ${n} events`).join(', ')}, the rest went in batches` : undefined;
     const rate: Row = { id: 'ingest.singles', measure: 'HTTP ingest, single events on 64 connections', unit: 'events/s', better: 'higher', vigil: v.singles.rate, baseline: b?.singles?.rate ?? null, ...(note ? { note } : {}) };
     if (sqlite) rate.target = atLeast(5_000, 'events/s', rate.vigil);
     const p50: Row = { id: 'ingest.singles.p50', measure: '… latency p50', unit: 'ms', better: 'lower', vigil: v.singles.p50Ms, baseline: b?.singles?.p50Ms ?? null };
+    const cpu: Row = { id: 'ingest.singles.server_cpu', measure: '… server CPU time per event', unit: 'µs', better: 'lower', vigil: (v.singles.serverCores * v.singles.seconds * 1e6) / v.singles.events, baseline: null };
     const p99: Row = { id: 'ingest.singles.p99', measure: '… latency p99', unit: 'ms', better: 'lower', vigil: v.singles.p99Ms, baseline: b?.singles?.p99Ms ?? null };
     if (sqlite) p99.target = atMost(50, 'ms', p99.vigil);
-    rows.push(rate, p50, p99);
+    rows.push(rate, cpu, p50, p99);
   }
   if (v.queries) rows.push(...queryRows(engine, invs, v, b));
-  if (v.export) {
+  if (v.export && isNotAvailable(v.export)) {
+    rows.push({ id: 'export.rate', measure: 'streamed CSV export', unit: 'rows/s', better: 'higher', vigil: null, baseline: b?.export?.rate ?? null, note: v.export.na });
+  } else if (v.export) {
     const rate: Row = { id: 'export.rate', measure: `streamed CSV export (${v.export.rows.toLocaleString('en-US')} rows)`, unit: 'rows/s', better: 'higher', vigil: v.export.rate, baseline: b?.export?.rate ?? null, note: 'baseline: OFFSET pages of 1,000 rows, same CSV encoder' };
     const rss: Row = { id: 'export.peak_rss', measure: '… server peak RSS while exporting', unit: 'MB', better: 'lower', vigil: v.export.peakRss / MB, baseline: null, note: `RSS when ready, before any event: ${(v.idleRss / MB).toFixed(0)} MB; before the export: ${(v.export.rssBefore / MB).toFixed(0)} MB` };
     if (sqlite) {
@@ -81,8 +93,7 @@ export function engineRows(engine: Engine, invs: Investigation[], v: VigilResult
     if (isNotAvailable(v.summary)) {
       rows.push({ id: 'summary.p95', measure: '30-day summary, largest tenant, p95', unit: 'ms', better: 'lower', vigil: null, baseline: b?.summary?.p95 ?? null, note: v.summary.na });
     } else {
-      const via = v.summary.via === 'http' ? 'over HTTP' : 'in-process (no HTTP route yet)';
-      rows.push({ id: 'summary.p50', measure: '30-day summary, largest tenant, p50', unit: 'ms', better: 'lower', vigil: v.summary.p50, baseline: b?.summary?.p50 ?? null, note: `Vigil ${via}; baseline: three GROUP BYs, no per-actor baselines` });
+      rows.push({ id: 'summary.p50', measure: '30-day summary, largest tenant, p50', unit: 'ms', better: 'lower', vigil: v.summary.p50, baseline: b?.summary?.p50 ?? null, note: 'group_by=action,actor, bucket=day, baseline=actor, over HTTP; baseline: three GROUP BYs, no per-actor baselines' });
       const p95: Row = { id: 'summary.p95', measure: '… p95', unit: 'ms', better: 'lower', vigil: v.summary.p95, baseline: b?.summary?.p95 ?? null };
       if (sqlite) p95.target = atMost(200, 'ms', p95.vigil);
       rows.push(p95);
@@ -118,6 +129,8 @@ function queryRows(engine: Engine, invs: Investigation[], v: VigilResults, b: Ba
   const limit = engine === 'sqlite' ? 50 : 100;
   const rows: Row[] = [];
   for (const inv of invs) {
+    const failed = v.failed?.[inv.id];
+    if (failed) rows.push({ id: `query.${inv.id}.page1.p95`, measure: `${inv.title}: page 1`, unit: 'ms', better: 'lower', vigil: null, baseline: b?.queries?.[inv.id]?.page1.p95 ?? null, note: failed });
     const mine = v.queries?.[inv.id];
     if (!mine) continue;
     const theirs = b?.queries?.[inv.id];

@@ -53,7 +53,7 @@ const HELP = `npm run bench -- [options]
   --concurrency N         connections for single events (default 64)
   --runs N                timed runs per query (default 30; fewer if one measure exceeds --budget-ms)
   --budget-ms N           time budget per timed measure (default 5000)
-  --baseline-singles-seconds N   cap on the baseline's one-transaction-per-event phase (default 60)
+  --singles-seconds N     cap on each side's single-event phase; the rest goes in batches, untimed (default 60)
   --database-url URL      PostgreSQL server for throwaway databases (default VIGIL_TEST_DATABASE_URL or ${DEFAULT_DATABASE_URL})
   --log-level LEVEL       the server's VIGIL_LOG_LEVEL (default info, as shipped)
   --profile DIR           write V8 CPU profiles of the Vigil servers into DIR
@@ -75,7 +75,7 @@ interface Options {
   concurrency: number;
   runs: number;
   budgetMs: number;
-  baselineSinglesSeconds: number;
+  singlesSeconds: number;
   databaseUrl: string;
   logLevel: string;
   profileDir?: string;
@@ -103,7 +103,7 @@ function parseOptions(argv: string[]): Options | null {
       'no-baseline': { type: 'boolean' }, json: { type: 'string' }, seed: { type: 'string' }, tenants: { type: 'string' },
       days: { type: 'string' }, end: { type: 'string' }, singles: { type: 'string' }, batch: { type: 'string' },
       connections: { type: 'string' }, concurrency: { type: 'string' }, runs: { type: 'string' }, 'budget-ms': { type: 'string' },
-      'baseline-singles-seconds': { type: 'string' }, 'database-url': { type: 'string' }, 'log-level': { type: 'string' },
+      'singles-seconds': { type: 'string' }, 'database-url': { type: 'string' }, 'log-level': { type: 'string' },
       profile: { type: 'string' }, 'work-dir': { type: 'string' },
     },
   });
@@ -129,7 +129,7 @@ function parseOptions(argv: string[]): Options | null {
     concurrency: count(values.concurrency ?? '64', 'concurrency'),
     runs: count(values.runs ?? '30', 'runs', 3),
     budgetMs: count(values['budget-ms'] ?? '5000', 'budget-ms'),
-    baselineSinglesSeconds: count(values['baseline-singles-seconds'] ?? '60', 'baseline-singles-seconds'),
+    singlesSeconds: count(values['singles-seconds'] ?? '60', 'singles-seconds'),
     databaseUrl: values['database-url'] ?? process.env.VIGIL_TEST_DATABASE_URL ?? DEFAULT_DATABASE_URL,
     logLevel: values['log-level'] ?? 'info',
     ...(values.profile ? { profileDir: path.resolve(values.profile) } : {}),
@@ -274,7 +274,7 @@ async function main(): Promise<void> {
       subjects: dataset.subjects(),
       endUs: options.endUs,
       logLevel: options.logLevel,
-      baselineSinglesSeconds: options.baselineSinglesSeconds,
+      singlesSeconds: options.singlesSeconds,
       ...(options.profileDir ? { profileDir: options.profileDir } : {}),
       log,
     };

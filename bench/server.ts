@@ -1,11 +1,12 @@
 /**
  * A real Vigil server in a child process, as an operator runs it: `vigil serve` on 127.0.0.1 and
  * a free port, the platform admin key set through VIGIL_ADMIN_KEY, request logs at the shipped
- * level (written to /dev/null, as a log pipe would take them). Until `vigil serve` selects the
+ * level (written to a file, as a log pipe would take them; its errors explain a failed measure). Until `vigil serve` selects the
  * PostgreSQL store, the PostgreSQL server runs bench/pg-server.ts, which builds the same app.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ export interface ServerOptions {
   store: StoreConfig;
   adminKey: string;
   logLevel: string;
+  /** Where the server's stdout and stderr go (its request log). */
+  logFile: string;
   /** Write a V8 CPU profile of the server into this directory when it stops. */
   profileDir?: string;
 }
@@ -73,9 +76,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const args = [...profile, '--import', 'tsx', ...entry];
-  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const stderr: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', log, log] });
+  closeSync(log);
   const exited = once(child, 'exit');
   // Never outlive the benchmark, however it ends.
   const kill = (): void => void child.kill('SIGKILL');
@@ -83,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   void exited.then(() => process.off('exit', kill));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitReady(url, child, stderr);
+    await waitReady(url, child, options.logFile);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -102,10 +105,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-async function waitReady(url: string, child: ChildProcess, stderr: string[]): Promise<void> {
+/** The server's log lines at level error or above (pino: 50, 60), or its last lines when it wrote other text. */
+export function serverErrors(logFile: string, max = 5): string {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return '';
+  }
+  const lines = text.split('\n').filter(Boolean);
+  const errors = lines.filter((line) => /"level":[56]0/.test(line) || !line.startsWith('{'));
+  return errors.slice(-max).join('\n').slice(-4000);
+}
+
+async function waitReady(url: string, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}): ${stderr.join('').slice(-2000)}`);
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}): ${serverErrors(logFile, 20)}`);
     try {
       const res = await fetch(`${url}/readyz`);
       if (res.status === 200) return;
@@ -114,5 +130,5 @@ async function waitReady(url: string, child: ChildProcess, stderr: string[]): Pr
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`the server did not become ready in 120 s: ${stderr.join('').slice(-2000)}`);
+  throw new Error(`the server did not become ready in 120 s: ${serverErrors(logFile, 20)}`);
 }

@@ -1,8 +1,8 @@
 /**
  * Vigil's side of one engine's run. Over HTTP against a real server process: ingest (batches,
- * then single events), the investigations, the streamed CSV export, inclusion proofs and, when
- * the route exists, the summary. Then, with the server stopped, in this process against the same
- * store: the summary (while there is no route yet) and the bytes on disk.
+ * then single events), the investigations, the streamed CSV export, the 30-day summary and
+ * inclusion proofs; a bundle of the largest tenant's log for `vigil verify`. Then, with the
+ * server stopped: the offline verify of that bundle, and the bytes on disk.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -10,26 +10,21 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { generateApiKey } from '../src/auth/api-key.js';
-import type { Principal } from '../src/auth/principal.js';
 import { ApiClient } from '../src/cli/client.js';
 import { makeBundle, verifyBundle } from '../src/cli/verify.js';
 import { formatMicros } from '../src/domain/time.js';
 import { verifyInclusion } from '../src/integrity/verify-proof.js';
-import { SummaryService } from '../src/query/summary.js';
-import { PostgresStore } from '../src/store/postgres/postgres-store.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../src/store/store.js';
 import { fileBytes } from './baseline-sqlite.js';
-import { batchEnd, type NotAvailable, type RunContext } from './context.js';
+import { batchEnd, isNotAvailable, type NotAvailable, type RunContext } from './context.js';
 import { DAY_US } from './dataset.js';
 import { readLines } from './events-file.js';
-import { expectStatus, HttpClient, type Answer } from './http-client.js';
+import { expectStatus, HttpClient } from './http-client.js';
 import { ingestBatches, ingestSingles, type IngestRate, type SingleRate } from './ingest.js';
 import { relationBytes } from './postgres.js';
 import { peakRssBytes, resetPeakRss, rssBytes, sampleRss } from './process-stats.js';
 import { investigations, timeVigilPages, type PageTimings } from './queries.js';
 import { seeded } from './random.js';
-import { startServer, type StoreConfig } from './server.js';
+import { serverErrors, startServer, type StoreConfig } from './server.js';
 import { secondsSince, timeRuns, type Latency, type TimingOptions } from './stats.js';
 
 export interface ExportResult {
@@ -48,12 +43,14 @@ export interface VigilResults {
   batches?: IngestRate;
   singles?: SingleRate;
   queries?: Record<string, PageTimings>;
-  export?: ExportResult;
-  summary?: (Latency & { via: 'http' | 'in-process' }) | NotAvailable;
+  export?: ExportResult | NotAvailable;
+  summary?: Latency | NotAvailable;
   proof?: (Latency & { treeSize: number }) | NotAvailable;
   /** `vigil verify` of a bundle of the largest tenant's log, offline (in this process, without the CLI's start-up). */
   verify?: { events: number; seconds: number; rate: number } | NotAvailable;
   disk?: { bytes: number; events: number; perEvent: number; breakdown: Record<string, number> };
+  /** Investigations that failed, and why. */
+  failed?: Record<string, string>;
 }
 
 const SUMMARY_PARAMS = { group_by: 'action,actor', bucket: 'day', baseline: 'actor' };
@@ -61,7 +58,18 @@ const SUMMARY_PARAMS = { group_by: 'action,actor', bucket: 'day', baseline: 'act
 /** Runs every selected measure of Vigil on one store; `store` is empty and owned by the caller. */
 export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise<VigilResults> {
   const admin = generateApiKey().token;
-  const server = await startServer({ store, adminKey: admin, logLevel: ctx.logLevel, ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
+  const logFile = path.join(ctx.workDir, `server-${store.kind}.log`);
+  const server = await startServer({ store, adminKey: admin, logLevel: ctx.logLevel, logFile, ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
+  /** A measure that fails is reported as such, with the server's errors; the others still run. */
+  const attempt = async <T>(what: string, measure: () => Promise<T>): Promise<T | NotAvailable> => {
+    try {
+      return await measure();
+    } catch (err) {
+      const errors = serverErrors(logFile);
+      ctx.log(`  ${what} FAILED: ${err instanceof Error ? err.message : String(err)}${errors ? `\n${errors}` : ''}`);
+      return { na: `failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) };
+    }
+  };
   const results: VigilResults = { server: server.command, idleRss: rssBytes(server.pid) };
   const tenant = ctx.subjects.tenant;
   try {
@@ -73,10 +81,10 @@ export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise
     });
     bulk.close();
     if (split < ctx.events) {
-      ctx.log(`  ingest: ${ctx.singles.toLocaleString('en-US')} single events on ${ctx.concurrency} connections`);
+      ctx.log(`  ingest: ${ctx.singles.toLocaleString('en-US')} single events on ${ctx.concurrency} connections (at most ${ctx.singlesSeconds} s)`);
       const many = new HttpClient(server.url, admin, ctx.concurrency);
       results.singles = await ingestSingles(many, server.pid, readLines(ctx.eventsFile, split, ctx.events), {
-        concurrency: ctx.concurrency, total: ctx.singles, log: ctx.log,
+        concurrency: ctx.concurrency, total: ctx.singles, budgetSeconds: ctx.singlesSeconds, log: ctx.log,
       });
       many.close();
     }
@@ -87,25 +95,28 @@ export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise
       results.queries = {};
       for (const inv of investigations(ctx.subjects, ctx.endUs)) {
         ctx.log(`  query: ${inv.title}`);
-        results.queries[inv.id] = await timeVigilPages(one, tenant, inv, ctx.timing);
+        const timed = await attempt(inv.id, () => timeVigilPages(one, tenant, inv, ctx.timing));
+        if (isNotAvailable(timed)) (results.failed ??= {})[inv.id] = timed.na;
+        else results.queries[inv.id] = timed;
       }
     }
     if (ctx.sections.has('export')) {
       ctx.log(`  export: CSV of every event of ${tenant}`);
-      results.export = await streamedExport(one, server.pid, tenant);
+      results.export = await attempt('export', () => streamedExport(one, server.pid, tenant));
     }
-    if (ctx.sections.has('summary')) results.summary = await httpSummary(one, tenant, ctx);
+    if (ctx.sections.has('summary')) results.summary = await attempt('summary', () => httpSummary(one, tenant, ctx));
     if (ctx.sections.has('proofs')) {
-      results.proof = await httpProofs(one, tenant, ctx);
+      results.proof = await attempt('proofs', () => httpProofs(one, tenant, ctx));
       ctx.log('  verify: writing a bundle of the largest tenant');
-      await makeBundle(new ApiClient({ url: server.url, key: admin }), bundleDir(ctx), tenant, quiet());
+      const made = await attempt('bundle', () => makeBundle(new ApiClient({ url: server.url, key: admin }), bundleDir(ctx), tenant, quiet()));
+      if (isNotAvailable(made)) results.verify = made;
     }
     one.close();
   } finally {
     await server.stop();
   }
-  if (ctx.sections.has('proofs')) results.verify = await offlineVerify(ctx);
-  if (needsStore(ctx, results)) await measureInProcess(store, ctx, results);
+  if (ctx.sections.has('proofs') && results.verify === undefined) results.verify = await offlineVerify(ctx).catch((err: Error) => ({ na: `failed: ${err.message}` }));
+  if (ctx.sections.has('disk')) results.disk = store.kind === 'sqlite' ? sqliteDisk(`${store.dataDir}/vigil.db`) : await postgresDisk(store.url);
   return results;
 }
 
@@ -135,10 +146,6 @@ async function offlineVerify(ctx: RunContext): Promise<VigilResults['verify']> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function needsStore(ctx: RunContext, results: VigilResults): boolean {
-  return (ctx.sections.has('summary') && results.summary === undefined) || ctx.sections.has('disk');
 }
 
 /** Statistics as autovacuum would have gathered them on tables in service. */
@@ -184,40 +191,11 @@ function summaryQuery(tenant: string, ctx: RunContext): Record<string, string> {
   return { tenant, from: formatMicros(ctx.endUs - 30 * DAY_US), to: formatMicros(ctx.endUs), ...SUMMARY_PARAMS };
 }
 
-/** A 404 for the route itself (not for a missing event): the server does not have it yet. */
-function routeMissing(answer: Answer): boolean {
-  return answer.status === 404 && answer.body.toString('utf8').includes('"no route ');
-}
-
-/** The 30-day dashboard summary over HTTP; undefined when the server has no summary route yet. */
-async function httpSummary(client: HttpClient, tenant: string, ctx: RunContext): Promise<VigilResults['summary']> {
+/** The dashboard's 30-day summary of the largest tenant, over HTTP. */
+async function httpSummary(client: HttpClient, tenant: string, ctx: RunContext): Promise<Latency> {
   const url = `/v1/audit/summary?${new URLSearchParams(summaryQuery(tenant, ctx))}`;
-  const probe = await client.get(url);
-  if (routeMissing(probe)) return undefined;
-  expectStatus(probe, 200, 'summary');
-  ctx.log('  summary: 30 days over HTTP');
-  return { ...(await timeRuns(async () => expectStatus(await client.get(url), 200, 'summary'), ctx.timing)), via: 'http' };
-}
-
-function openStore(config: StoreConfig): Store {
-  return config.kind === 'sqlite' ? new SqliteStore({ path: `${config.dataDir}/vigil.db` }) : new PostgresStore({ url: config.url });
-}
-
-async function measureInProcess(config: StoreConfig, ctx: RunContext, results: VigilResults): Promise<void> {
-  const store = openStore(config);
-  await store.open();
-  const tenant = ctx.subjects.tenant;
-  try {
-    if (ctx.sections.has('summary') && results.summary === undefined) {
-      ctx.log('  summary: 30 days in-process (no HTTP route yet)');
-      const service = new SummaryService(store, { now: () => ctx.endUs });
-      const principal: Principal = { keyId: 'bench', name: 'bench', role: 'viewer', tenant };
-      results.summary = { ...(await timeRuns(() => service.summary(principal, summaryQuery(tenant, ctx)), ctx.timing)), via: 'in-process' };
-    }
-  } finally {
-    await store.close();
-  }
-  if (ctx.sections.has('disk')) results.disk = config.kind === 'sqlite' ? sqliteDisk(`${config.dataDir}/vigil.db`) : await postgresDisk(config.url);
+  ctx.log('  summary: 30 days');
+  return timeRuns(async () => expectStatus(await client.get(url), 200, 'summary'), ctx.timing);
 }
 
 /**
@@ -226,7 +204,6 @@ async function measureInProcess(config: StoreConfig, ctx: RunContext, results: V
  */
 async function httpProofs(client: HttpClient, tenant: string, ctx: RunContext): Promise<VigilResults['proof']> {
   const checkpoint = await client.get(`/v1/audit/checkpoint?${new URLSearchParams({ tenant })}`);
-  if (routeMissing(checkpoint)) return { na: 'n/a (not built yet: no proof route)' };
   expectStatus(checkpoint, 200, 'checkpoint');
   const { size, root } = JSON.parse(checkpoint.body.toString('utf8')) as { size: number; root: string };
   const random = seeded(7);
