@@ -11,6 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKey } from '../src/auth/api-key.js';
 import {
+  BROWSER_TEST_TIMEOUT_MS,
   bulkEvents,
   chromiumAvailable,
   column,
@@ -464,4 +465,4 @@ describe.runIf(chromiumAvailable())('the dashboard in Chromium', () => {
     await phone.getByText('Filters', { exact: true }).click();
     await shot(phone, 'phone-filters.png');
   });
-});
+}, BROWSER_TEST_TIMEOUT_MS);

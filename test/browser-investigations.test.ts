@@ -7,6 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BROWSER_TEST_TIMEOUT_MS,
   chromiumAvailable,
   column,
   cssOf,
@@ -200,4 +201,4 @@ describe.runIf(chromiumAvailable())('the seed investigations, answered in the da
     expect(await actions()).toEqual(['user.login']);
     expect((await column(page, 'Outcome'))[0]).toMatch(/bad_password/);
   });
-});
+}, BROWSER_TEST_TIMEOUT_MS);

@@ -17,6 +17,8 @@ import { Ingestor } from '../../src/ingest/ingestor.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
+/** A browser test drives several page loads; on a busy 2-core machine that takes longer than vitest's default. */
+export const BROWSER_TEST_TIMEOUT_MS = 120_000;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Whether the browser tests can run here; throws in CI when they cannot. */
