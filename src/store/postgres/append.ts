@@ -11,7 +11,7 @@ import { isRetryable } from './errors.js';
 import type { Partitions } from './partitions.js';
 import { transaction } from './pool.js';
 import { writeRollups } from './rollups.js';
-import { idKey, Sequencer, type KnownEvent, type SealedEvent } from './sequencer.js';
+import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequencer.js';
 import type { LockedHead, TreeCache } from './tree-cache.js';
 
 /** Columns of `events` in the order `eventValues` gives them. */

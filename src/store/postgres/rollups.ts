@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LOG_CODE } from '../sqlite/codes.js';
 import { RollupDeltas } from '../rollups.js';
 import type { EventIds } from './dictionary.js';
-import type { SealedEvent } from './sequencer.js';
+import type { SealedEvent } from '../sequencer.js';
 
 /**
  * Adds an append group's events to the `rollups` table (migration 3, store/rollups.ts): each

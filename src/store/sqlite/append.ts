@@ -1,32 +1,26 @@
 import type Database from 'better-sqlite3';
-import { VigilError } from '../../domain/errors.js';
-import type { PreparedEvent } from '../../domain/event.js';
 import { ipKeyHex } from '../../domain/ip.js';
-import { sameContent, sameEvent, sealEvent } from '../../domain/seal.js';
-import { nowMicros, parseTimeMicros } from '../../domain/time.js';
-import { EMPTY_ROOT, hashLeaf } from '../../integrity/hash.js';
+import { nowMicros } from '../../domain/time.js';
+import { EMPTY_ROOT } from '../../integrity/hash.js';
 import { appendLeaves, type AppendOutcome } from '../../integrity/tiles.js';
 import { RollupDeltas } from '../rollups.js';
-import type { AppendRequest, AppendResult, AppendedEvent } from '../store.js';
+import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequencer.js';
+import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { TERM, type Dictionary } from './dictionary.js';
 import { RollupWriter } from './rollups.js';
-import type { TreeCache, TenantTree } from './tree-cache.js';
+import type { TenantTree, TreeCache } from './tree-cache.js';
 
 /** 16 bytes of a UUID string. */
 export function uuidBytes(id: string): Buffer {
   return Buffer.from(id.replace(/-/g, ''), 'hex');
 }
 
-interface Stored {
-  body: string;
-  seq: number;
-}
-
 /**
  * The write path of the embedded store: one call is one transaction holding the events of many
  * requests (group commit). Owned by SqliteStore, which is the only writer of its file, so the
- * in-memory tree heads are authoritative between calls.
+ * in-memory tree heads are authoritative between calls. What to store is decided by the
+ * Sequencer shared with the PostgreSQL store; this class only reads and writes SQLite.
  */
 export class Appender {
   private readonly stmt;
@@ -40,7 +34,7 @@ export class Appender {
     private readonly integrity = true,
   ) {
     this.stmt = {
-      byUid: db.prepare<[number, Buffer], Stored>('SELECT body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
+      byUid: db.prepare<[number, Buffer], KnownEvent>('SELECT body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
       insert: db.prepare(`INSERT INTO events (tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id,
         resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -53,14 +47,20 @@ export class Appender {
    * Durable when it returns (the WAL is synced at commit with synchronous=FULL).
    */
   append(requests: readonly AppendRequest[]): AppendResult[] {
-    const batch = new Batch(this.trees, this.integrity);
+    let grown: [number, TenantTree][] = [];
     let results: AppendResult[];
     try {
       results = this.db.transaction(() => {
-        const out = requests.map((request) => this.appendRequest(request, batch));
-        batch.extendTrees();
-        // Step 2c: the summary rollups of every stored event, one upsert per touched bucket and value.
-        this.rollups.write(batch.rollups);
+        // Step 1: the tenants' next seqs and the events already stored under the ids sent.
+        const sequencer = this.sequencer(requests);
+        // Step 2: decide each request (new, duplicate, or conflict refusing that request alone).
+        const out = requests.map((request) => sequencer.add(request));
+        // Step 3: write the new events and their summary rollups.
+        const rollups = new RollupDeltas();
+        for (const sealed of sequencer.sealed) this.insert(sealed, rollups);
+        this.rollups.write(rollups);
+        // Step 4: extend each tenant's Merkle tiles, in the same transaction as its events.
+        grown = this.extendTrees(sequencer.leaves);
         return out;
       }).immediate();
     } catch (err) {
@@ -68,58 +68,33 @@ export class Appender {
       this.dict.forget();
       throw err;
     }
-    // Step 3: committed — only now do the cached tree heads move forward.
-    batch.publishTrees();
+    // Step 5: committed — only now do the cached tree heads move forward.
+    for (const [tenantId, tree] of grown) this.trees.set(tenantId, tree);
     return results;
   }
 
-  /** Step 1 checks the whole request for id reuse; step 2 stores it. Nothing is written on a conflict. */
-  private appendRequest(request: AppendRequest, batch: Batch): AppendResult {
-    const local = new Map<string, number>();
-    const plan: (Stored | number | null)[] = [];
-    for (const [i, event] of request.events.entries()) {
-      const key = `${event.tenant}\0${event.id}`;
-      const earlier = local.get(key);
-      const stored = earlier === undefined ? this.storedWithId(event, batch) : undefined;
-      const defaulted = request.defaultedTimes?.has(i) ?? false;
-      if (earlier !== undefined) {
-        if (!sameEvent(request.events[earlier]!, event, defaulted)) return conflict(event, i);
-        plan.push(earlier);
-      } else if (stored) {
-        if (!sameContent(stored.body, event, defaulted)) return conflict(event, i);
-        plan.push(stored);
-      } else {
-        local.set(key, i);
-        plan.push(null);
+  private sequencer(requests: readonly AppendRequest[]): Sequencer {
+    const tenantIds = new Map<string, number>();
+    const sizes = new Map<number, number>();
+    const known = new Map<string, KnownEvent>();
+    for (const { events } of requests) {
+      for (const event of events) {
+        let tenantId = tenantIds.get(event.tenant);
+        if (tenantId === undefined) {
+          tenantId = this.dict.tenant(event.tenant);
+          tenantIds.set(event.tenant, tenantId);
+          sizes.set(tenantId, this.trees.get(tenantId).size);
+        }
+        const stored = this.stmt.byUid.get(tenantId, uuidBytes(event.id));
+        if (stored) known.set(idKey(event.tenant, event.id), stored);
       }
     }
-    const appended: AppendedEvent[] = [];
-    for (const [i, event] of request.events.entries()) {
-      const step = plan[i];
-      if (step === null) appended.push({ id: event.id, seq: this.insert(event, batch), duplicate: false });
-      else if (typeof step === 'number') appended.push({ id: event.id, seq: appended[step]!.seq, duplicate: true });
-      else appended.push({ id: event.id, seq: step!.seq, duplicate: true });
-    }
-    return { ok: true, events: appended };
+    return new Sequencer(tenantIds, sizes, known, nowMicros(), this.integrity);
   }
 
-  private storedWithId(event: PreparedEvent, batch: Batch): Stored | undefined {
-    const pending = batch.stored.get(`${event.tenant}\0${event.id}`);
-    if (pending) return pending;
-    const tenantId = this.dict.findTenant(event.tenant);
-    return tenantId === undefined ? undefined : this.stmt.byUid.get(tenantId, uuidBytes(event.id));
-  }
-
-  private insert(event: PreparedEvent, batch: Batch): number {
-    const tenantId = this.dict.tenant(event.tenant);
-    const tree = batch.tree(tenantId);
-    const seq = tree.size + tree.leaves.length;
-    const body = sealEvent(event, seq, batch.receivedUs);
-    tree.leaves.push(this.integrity ? hashLeaf(body) : EMPTY_ROOT);
-    batch.stored.set(`${event.tenant}\0${event.id}`, { body, seq });
+  private insert({ event, tenantId, seq, occurredUs, body }: SealedEvent, rollups: RollupDeltas): void {
     const d = this.dict;
     const ip = event.client?.ip === undefined ? null : ipKeyHex(event.client.ip);
-    const ts = parseTimeMicros(event.occurred_at)!;
     const log = LOG_CODE[event.log];
     // In rollups.ts VALUE_DIMS order: action, category, actor, resource, source, service, environment.
     const values = [
@@ -135,7 +110,7 @@ export class Appender {
     this.stmt.insert.run(
       tenantId,
       seq,
-      ts,
+      occurredUs,
       uuidBytes(event.id),
       log,
       action,
@@ -154,57 +129,20 @@ export class Appender {
       event.session_id ?? null,
       body,
     );
-    batch.rollups.add({ tenantId, tsUs: ts, log, success: event.outcome.success, values });
-    return seq;
-  }
-}
-
-function conflict(event: PreparedEvent, index: number): AppendResult {
-  return {
-    ok: false,
-    error: new VigilError(
-      'VIGIL_ERR_CONFLICT',
-      `events[${index}].id: ${event.id} was already stored with other content`,
-      [{ path: `events[${index}].id`, message: 'already stored with other content' }],
-    ),
-  };
-}
-
-/** What one transaction accumulates: new leaves per tenant and the events stored so far. */
-class Batch {
-  readonly receivedUs = nowMicros();
-  readonly stored = new Map<string, Stored>();
-  readonly rollups = new RollupDeltas();
-  private readonly trees = new Map<number, TenantTree & { leaves: Uint8Array[] }>();
-  private readonly extended: [number, TenantTree][] = [];
-
-  constructor(
-    private readonly cache: TreeCache,
-    private readonly integrity: boolean,
-  ) {}
-
-  tree(tenantId: number): TenantTree & { leaves: Uint8Array[] } {
-    let tree = this.trees.get(tenantId);
-    if (!tree) {
-      tree = { ...this.cache.get(tenantId), leaves: [] };
-      this.trees.set(tenantId, tree);
-    }
-    return tree;
+    rollups.add({ tenantId, tsUs: occurredUs, log, success: event.outcome.success, values });
   }
 
-  /** Step 2b: the new leaves of every tenant go into its tiles, in the same transaction. */
-  extendTrees(): void {
-    for (const [tenantId, tree] of this.trees) {
-      if (tree.leaves.length === 0) continue;
+  /** Writes each tenant's new tiles and head; returns the new heads to publish after COMMIT. */
+  private extendTrees(leaves: ReadonlyMap<number, Uint8Array[]>): [number, TenantTree][] {
+    const grown: [number, TenantTree][] = [];
+    for (const [tenantId, tenantLeaves] of leaves) {
+      const tree = this.trees.get(tenantId);
       const outcome: AppendOutcome = this.integrity
-        ? appendLeaves(tree.size, tree.edge, tree.leaves)
-        : { size: tree.size + tree.leaves.length, root: EMPTY_ROOT, writes: [], edge: new Map() };
-      this.cache.write(tenantId, outcome);
-      this.extended.push([tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge }]);
+        ? appendLeaves(tree.size, tree.edge, tenantLeaves)
+        : { size: tree.size + tenantLeaves.length, root: EMPTY_ROOT, writes: [], edge: new Map() };
+      this.trees.write(tenantId, outcome);
+      grown.push([tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge }]);
     }
-  }
-
-  publishTrees(): void {
-    for (const [tenantId, tree] of this.extended) this.cache.set(tenantId, tree);
+    return grown;
   }
 }

@@ -1,9 +1,9 @@
-import { VigilError } from '../../domain/errors.js';
-import type { PreparedEvent } from '../../domain/event.js';
-import { sameContent, sameEvent, sealEvent } from '../../domain/seal.js';
-import { parseTimeMicros } from '../../domain/time.js';
-import { hashLeaf } from '../../integrity/hash.js';
-import type { AppendRequest, AppendResult, AppendedEvent } from '../store.js';
+import { VigilError } from '../domain/errors.js';
+import type { PreparedEvent } from '../domain/event.js';
+import { sameContent, sameEvent, sealEvent } from '../domain/seal.js';
+import { parseTimeMicros } from '../domain/time.js';
+import { EMPTY_ROOT, hashLeaf } from '../integrity/hash.js';
+import type { AppendRequest, AppendResult, AppendedEvent } from './store.js';
 
 /** An event already in the database, found by its id. */
 export interface KnownEvent {
@@ -44,6 +44,8 @@ export class Sequencer {
     private readonly sizes: ReadonlyMap<number, number>,
     private readonly stored: Pick<ReadonlyMap<string, KnownEvent>, 'get'>,
     private readonly receivedUs: number,
+    /** False only for the SQLite store's benchmark-only `integrity: false`: leaves stay unhashed. */
+    private readonly hashLeaves = true,
   ) {}
 
   /** Step 1 checks the whole request for id reuse; step 2 seals its new events. Nothing is kept on a conflict. */
@@ -83,7 +85,7 @@ export class Sequencer {
     if (!leaves) this.leaves.set(tenantId, (leaves = []));
     const seq = this.sizes.get(tenantId)! + leaves.length;
     const body = sealEvent(event, seq, this.receivedUs);
-    leaves.push(hashLeaf(body));
+    leaves.push(this.hashLeaves ? hashLeaf(body) : EMPTY_ROOT);
     this.pending.set(idKey(event.tenant, event.id), { seq, body });
     this.sealed.push({ event, tenantId, seq, occurredUs: parseTimeMicros(event.occurred_at)!, body });
     return seq;
