@@ -65,7 +65,11 @@ async function measure(events: number, format: string, runtime: string, jsonFile
     let sampledMax = 0;
     const sampler = setInterval(() => (sampledMax = Math.max(sampledMax, statusKb(child.pid!, 'VmRSS'))), 20);
     const started = process.hrtime.bigint();
-    const { bytes, lines } = await download(`${url}/v1/audit/export?format=${format}&tenant=${TENANT}&order=asc`, token);
+    // The server's RSS at each tenth of the rows: flat after the first tenth means constant memory.
+    const rssByTenth: number[] = [];
+    const { bytes, lines } = await download(`${url}/v1/audit/export?format=${format}&tenant=${TENANT}&order=asc`, token, (n) => {
+      if (n >= ((rssByTenth.length + 1) * events) / 10) rssByTenth.push(round(statusKb(child.pid!, 'VmRSS') / 1024));
+    });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
     const peak = statusKb(child.pid!, 'VmHWM');
@@ -85,6 +89,7 @@ async function measure(events: number, format: string, runtime: string, jsonFile
       server_idle_rss_mb: round(idleRss / 1024),
       server_peak_rss_mb: round(peak / 1024),
       server_max_sampled_rss_mb: round(sampledMax / 1024),
+      server_rss_mb_by_tenth: rssByTenth,
       runtime,
       node: process.version,
     };
@@ -95,6 +100,7 @@ async function measure(events: number, format: string, runtime: string, jsonFile
         `| rows/s | ${result.rows_per_second.toLocaleString('en')} | ≥ 150,000 |`,
         `| server peak RSS (VmHWM) | ${result.server_peak_rss_mb} MB (idle ${result.server_idle_rss_mb} MB) | ≤ 200 MB |`,
         `| bytes | ${result.megabytes} MB in ${result.export_seconds} s (${result.megabytes_per_second} MB/s) | |`,
+        `| server RSS at each tenth of the rows | ${rssByTenth.join(', ')} MB | flat |`,
         '',
       ].join('\n'),
     );
@@ -155,7 +161,7 @@ function sample(i: number, atUs: number): EventInput {
 }
 
 /** Streams a GET, counting bytes and line ends, in constant memory. */
-function download(url: string, token: string): Promise<{ bytes: number; lines: number }> {
+function download(url: string, token: string, progress: (lines: number) => void): Promise<{ bytes: number; lines: number }> {
   return new Promise((resolve, reject) => {
     get(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`export answered ${res.statusCode}`));
@@ -164,6 +170,7 @@ function download(url: string, token: string): Promise<{ bytes: number; lines: n
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+        progress(lines);
       });
       res.on('end', () => resolve({ bytes, lines }));
       res.on('error', reject);

@@ -113,7 +113,7 @@ describe('export encoders and streaming', () => {
   it('reads the next chunk only when the consumer asks, and stops when the consumer goes away', async () => {
     const queries: EventQuery[] = [];
     const counting: Store = Object.create(store, {
-      query: { value: async (q: EventQuery) => (queries.push(q), store.query(q)) },
+      scan: { value: async (q: EventQuery) => (queries.push(q), store.scan(q)) },
     }) as Store;
     const stream = exportStream(counting, { ...everything(), chunk: 5 }, FORMATS.jsonl);
     stream.pause();

@@ -19,7 +19,7 @@ describe('GET /v1/audit/export', () => {
     queries = [];
     h = await startExportApp({
       wrap: (store) =>
-        Object.create(store, { query: { value: async (q: EventQuery) => (queries.push(q), store.query(q)) } }) as Store,
+        Object.create(store, { scan: { value: async (q: EventQuery) => (queries.push(q), store.scan(q)) } }) as Store,
     });
     auditor = await h.key('auditor', 'acme');
     await h.fill('acme', 30_000, (i) => ({

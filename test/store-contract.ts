@@ -269,6 +269,20 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
       });
     });
 
+    describe('scan', () => {
+      it('answers exactly as query, page by page', async () => {
+        const T = 'scan';
+        await appendOne(...Array.from({ length: 30 }, (_, i) => preparedEvent({ tenant: T, atUs: T0 + (i % 7) * DAY, ...(i % 3 ? {} : { action: 'secret.update' }) })));
+        for (const q of [
+          { tenant: T, filter: {}, order: 'asc' as const, limit: 8 },
+          { tenant: T, filter: { action: ['secret.update'] }, order: 'desc' as const, limit: 4, after: { occurredUs: T0 + 6 * DAY, seq: 20 } },
+          { tenant: 'nobody', filter: {}, order: 'asc' as const, limit: 5 },
+        ]) {
+          expect(await store.scan(q)).toEqual(await store.query(q));
+        }
+      });
+    });
+
     describe('readBySeq', () => {
       it('reads a seq range in order', async () => {
         const T = 'byseq';

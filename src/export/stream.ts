@@ -41,7 +41,7 @@ export async function* readChunks(store: Store, plan: ReadPlan, signal?: AbortSi
   let after = plan.after;
   for (;;) {
     signal?.throwIfAborted();
-    const rows = await store.query({ tenant: plan.tenant, filter: plan.filter, order: plan.order, limit: chunk, ...(after ? { after } : {}) });
+    const rows = await store.scan({ tenant: plan.tenant, filter: plan.filter, order: plan.order, limit: chunk, ...(after ? { after } : {}) });
     const kept = rows.filter((row) => row.seq < plan.belowSeq);
     if (kept.length > 0) yield kept;
     if (rows.length < chunk) return;

@@ -213,6 +213,11 @@ export interface Store {
 
   /** One page of events in `order` by (occurred_at, seq), at most `limit` rows. */
   query(query: EventQuery): Promise<EventRow[]>;
+  /**
+   * The same answer as `query`, for bulk reads (exports, archives) that walk a whole log page by
+   * page: the store may serve them so that they do not disturb the caches of the interactive path.
+   */
+  scan(query: EventQuery): Promise<EventRow[]>;
   getEvent(tenant: string, id: string): Promise<EventRow | null>;
   /** Events with `fromSeq <= seq < toSeq`, ascending, at most `limit`. Purged events are absent. */
   readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]>;

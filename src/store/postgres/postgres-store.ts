@@ -110,6 +110,11 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** Bulk reads go through the pool like any query: the server's shared buffers serve both. */
+  async scan(query: EventQuery): Promise<EventRow[]> {
+    return this.query(query);
+  }
+
   async getEvent(tenant: string, id: string): Promise<EventRow | null> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
     return guard(async () => {

@@ -22,6 +22,7 @@ import type {
   TreeHead,
 } from '../store.js';
 import { Appender, uuidBytes } from './append.js';
+import { BulkConnection } from './bulk-connection.js';
 import { Dictionary } from './dictionary.js';
 import { FilterCompiler } from './filter-sql.js';
 import { SqliteJobs } from './jobs.js';
@@ -77,6 +78,7 @@ export class SqliteStore implements Store, Summaries {
   private filters!: FilterCompiler;
   private jobs!: SqliteJobs;
   private retention!: SqliteRetention;
+  private bulk!: BulkConnection;
   private summaries!: SqliteSummaries;
 
   constructor(private readonly options: SqliteStoreOptions) {}
@@ -95,10 +97,12 @@ export class SqliteStore implements Store, Summaries {
     this.filters = new FilterCompiler(this.db, this.dict);
     this.jobs = new SqliteJobs(this.db);
     this.retention = new SqliteRetention(this.db, this.dict);
+    this.bulk = new BulkConnection(this.options.path, this.db);
     this.summaries = new SqliteSummaries(this.db, this.dict, this.filters);
   }
 
   async close(): Promise<void> {
+    this.bulk?.close();
     if (this.db?.open) this.db.close();
   }
 
@@ -111,6 +115,15 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async query(query: EventQuery): Promise<EventRow[]> {
+    return this.select(this.db, query);
+  }
+
+  async scan(query: EventQuery): Promise<EventRow[]> {
+    return this.select(this.bulk.get(), query);
+  }
+
+  /** One page of `query`, read through `db` (the main or the bulk connection). */
+  private select(db: Database.Database, query: EventQuery): EventRow[] {
     const tenantId = this.dict.findTenant(query.tenant);
     if (tenantId === undefined) return [];
     const where = this.filters.compile(tenantId, query);
@@ -124,7 +137,7 @@ export class SqliteStore implements Store, Summaries {
     }
     params.push(query.limit);
     return guard(() =>
-      this.db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE ${sql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(...params),
+      db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE ${sql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(...params),
     ) as EventRow[];
   }
 
