@@ -135,20 +135,26 @@ export class Checkpointer {
     });
   }
 
+  /** Signs every tenant whose tree is larger than its latest checkpoint (or whose last check failed). */
   private async signGrown(): Promise<void> {
-    const { store } = this.options;
+    const { store, logger } = this.options;
+    let tenants: string[];
     try {
-      for (const tenant of await store.tenants()) {
+      tenants = await store.tenants();
+    } catch (err) {
+      logger?.warn({ err }, 'checkpoints: cannot list tenants; trying again at the next tick');
+      return;
+    }
+    for (const tenant of tenants) {
+      try {
         const head = await store.treeHead(tenant);
         const known = this.signedSize.get(tenant) ?? (await store.latestCheckpoint(tenant))?.size ?? 0;
         this.signedSize.set(tenant, known);
-        if (head.size === known && !this.alarms.has(tenant)) continue;
-        await this.checkpointNow(tenant).catch((err: unknown) => {
-          if (!(err instanceof IntegrityAlarm)) throw err;
-        });
+        if (head.size !== known || this.alarms.has(tenant)) await this.checkpointNow(tenant);
+      } catch (err) {
+        // An alarm was logged when raised; anything else (the store not answering) waits a tick.
+        if (!(err instanceof IntegrityAlarm)) logger?.warn({ err, tenant }, 'checkpoints: cannot sign; trying again at the next tick');
       }
-    } catch (err) {
-      this.options.logger?.warn({ err }, 'checkpoints: cannot read the store; trying again at the next tick');
     }
   }
 
