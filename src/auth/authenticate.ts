@@ -2,18 +2,24 @@ import { VigilError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 import { parseApiKey, secretMatches } from './api-key.js';
 import type { Principal } from './principal.js';
+import { VIEWER_TOKEN_PREFIX, verifyViewerToken, viewerPrincipal } from './viewer-token.js';
 
 /**
- * Checks an `Authorization` header against the stored keys. Refuses a missing or malformed
- * header, an unknown key, a wrong secret, and revoked or expired keys, all with
- * VIGIL_ERR_UNAUTHENTICATED.
+ * Checks an `Authorization` header against the stored keys, or a viewer token (`vt_…`) against
+ * `viewerTokenKey`. Refuses a missing or malformed header, an unknown key, a wrong secret,
+ * revoked or expired keys, and forged or expired viewer tokens, all with VIGIL_ERR_UNAUTHENTICATED.
  */
 export async function authenticate(
   store: Pick<Store, 'findKey'>,
   header: string | undefined,
   now: Date = new Date(),
+  viewerTokenKey?: Uint8Array,
 ): Promise<Principal> {
   const token = bearerToken(header);
+  if (token.startsWith(VIEWER_TOKEN_PREFIX)) {
+    if (!viewerTokenKey) throw unauthenticated('viewer tokens are not accepted here; use an API key');
+    return viewerPrincipal(verifyViewerToken(viewerTokenKey, token, now));
+  }
   const parsed = parseApiKey(token);
   if (!parsed) throw unauthenticated('the API key is malformed (expected vk_<id>_<secret>)');
   const record = await store.findKey(parsed.id);

@@ -1,13 +1,31 @@
 import { allows, PLATFORM_TENANT, TENANT_PATTERN, type Permission, type Role } from '../domain/access.js';
 import { invalid, VigilError } from '../domain/errors.js';
+import type { ActorType } from '../domain/event.js';
 
-/** Who is calling: the API key that authenticated the request. */
+/** Who is calling: the API key (or viewer token) that authenticated the request. */
 export interface Principal {
+  /** The key's id; for a viewer token, the token's random id (never the token). */
   keyId: string;
   name: string;
   role: Role;
   /** The key's tenant; `null` for a platform key, which names a tenant on every call. */
   tenant: string | null;
+  /** Set only for a viewer token, which nothing in the store describes (auth/viewer-token.ts). */
+  viewer?: ViewerGrant;
+}
+
+/** What a viewer token grants beyond its tenant and the viewer role. */
+export interface ViewerGrant {
+  /** RFC 3339; the token is refused from then on. */
+  expiresAt: string;
+  /** Reads see only the events this matches (auth/narrowing.ts); empty: the whole tenant. */
+  narrowing: Narrowing;
+}
+
+/** One actor, one resource, or both (ANDed): the events a viewer token may see within its tenant. */
+export interface Narrowing {
+  actor?: { type: ActorType; id: string };
+  resource?: { type: string; id: string };
 }
 
 /** Throws VIGIL_ERR_FORBIDDEN unless the principal's role grants `permission`. */

@@ -10,14 +10,18 @@ export interface ServerSecrets {
   cursorKey: Buffer;
   /** The redaction HMAC key of one tenant: equal values correlate within a tenant, never across. */
   redactionKey(tenant: string): Buffer;
+  /** Signs viewer tokens (`auth/viewer-token.ts`), so every process accepts the tokens any one mints. */
+  viewerTokenKey: Buffer;
 }
 
 export async function loadServerSecrets(store: Store): Promise<ServerSecrets> {
   const fresh = (): string => randomBytes(32).toString('base64url');
   const cursorKey = Buffer.from(await store.secret('cursor-key', fresh), 'base64url');
   const redactionRoot = Buffer.from(await store.secret('redaction-key', fresh), 'base64url');
+  const viewerTokenKey = Buffer.from(await store.secret('viewer-token-key', fresh), 'base64url');
   return {
     cursorKey,
+    viewerTokenKey,
     redactionKey: (tenant) => createHmac('sha256', redactionRoot).update(tenant, 'utf8').digest(),
   };
 }

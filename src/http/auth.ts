@@ -14,13 +14,14 @@ declare module 'fastify' {
 
 /**
  * An onRequest hook: authenticates before the body is read, so strangers cannot make us parse it.
- * With `sessions`, a dashboard session cookie stands in for the key on reads (GET, HEAD).
+ * With `sessions`, a dashboard session cookie stands in for the key on reads (GET, HEAD); with
+ * `viewerTokenKey`, viewer tokens are accepted as well as keys.
  */
-export function authHook(store: Store, sessions?: SessionStore): (request: FastifyRequest) => Promise<void> {
+export function authHook(store: Store, sessions?: SessionStore, viewerTokenKey?: Uint8Array): (request: FastifyRequest) => Promise<void> {
   return async function authenticateRequest(request) {
     try {
       const session = sessions ? await sessionPrincipal(sessions, request) : null;
-      request.principal = session ?? (await authenticate(store, request.headers.authorization));
+      request.principal = session ?? (await authenticate(store, request.headers.authorization, new Date(), viewerTokenKey));
     } catch (err) {
       // The key store not answering is an outage (retry), not a bad key.
       if (err instanceof VigilError) throw err;

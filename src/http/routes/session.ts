@@ -3,7 +3,8 @@
  * with an opaque session id in an httpOnly, SameSite=Strict cookie; `GET /v1/session` says who is
  * signed in; `DELETE /v1/session` signs out. The key is neither kept nor readable by the page's
  * script: the server keeps the session (in memory, with an expiry) and re-reads the key's record
- * on every request, so revoking or expiring the key ends its sessions at once.
+ * on every request, so revoking or expiring the key ends its sessions at once. A viewer token has
+ * no record: its session ends when the token expires.
  *
  * The auth hook accepts the cookie in place of `Authorization` for reads and exports only (GET
  * and HEAD): the session cannot ingest or manage keys. Sign-in and sign-out require the
@@ -52,13 +53,13 @@ export class SessionStore {
   constructor(
     private readonly store: Pick<Store, 'findKey'>,
     private readonly now: () => number = Date.now,
+    private readonly viewerTokenKey?: Uint8Array,
   ) {}
 
-  /** Checks `key` as the API does and opens a session; throws VIGIL_ERR_UNAUTHENTICATED. */
+  /** Checks `key` (or viewer token) as the API does and opens a session; throws VIGIL_ERR_UNAUTHENTICATED. */
   async open(key: string): Promise<{ id: string; view: SessionView }> {
-    const principal = await authenticate(this.store, `Bearer ${key}`, new Date(this.now()));
-    const record = await this.store.findKey(principal.keyId);
-    const keyExpiry = record?.expiresAt ? Date.parse(record.expiresAt) : Infinity;
+    const principal = await authenticate(this.store, `Bearer ${key}`, new Date(this.now()), this.viewerTokenKey);
+    const keyExpiry = await this.expiryOf(principal);
     const session = { principal, expiresAt: Math.min(this.now() + SESSION_TTL_MS, keyExpiry) };
     this.dropExpired();
     if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
@@ -86,12 +87,20 @@ export class SessionStore {
       this.sessions.delete(id);
       throw unauthenticated('the dashboard session has expired or was signed out; sign in again');
     }
+    // A viewer token cannot be revoked; its expiry already bounds the session.
+    if (session.principal.viewer) return session;
     const record = await this.store.findKey(session.principal.keyId);
     if (!record || record.revokedAt !== null) {
       this.sessions.delete(id);
       throw unauthenticated('the key of this session was revoked; sign in again');
     }
     return session;
+  }
+
+  private async expiryOf(principal: Principal): Promise<number> {
+    if (principal.viewer) return Date.parse(principal.viewer.expiresAt);
+    const record = await this.store.findKey(principal.keyId);
+    return record?.expiresAt ? Date.parse(record.expiresAt) : Infinity;
   }
 
   private dropExpired(): void {
