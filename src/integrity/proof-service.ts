@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { canSee } from '../auth/narrowing.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
 import { invalid, VigilError } from '../domain/errors.js';
 import type { CheckpointRecord, EventRow, Store } from '../store/store.js';
@@ -105,7 +106,7 @@ export class ProofService {
   async inclusion(principal: Principal, params: InclusionParams): Promise<InclusionView> {
     requirePermission(principal, 'read');
     const tenant = readTenant(principal, params.tenant);
-    const row = await this.findEvent(tenant, params);
+    const row = await this.findEvent(principal, tenant, params);
     const size = params.size ?? (await this.coveringSize(tenant, row.seq + 1));
     await this.checkWithinTree(tenant, size, 'size');
     const read = this.tiles(tenant);
@@ -192,7 +193,8 @@ export class ProofService {
     return { tenant, from, to };
   }
 
-  private async findEvent(tenant: string, params: InclusionParams): Promise<EventRow> {
+  /** The event by id or seq; one a viewer token's narrowing hides is not found, as if absent. */
+  private async findEvent(principal: Principal, tenant: string, params: InclusionParams): Promise<EventRow> {
     if ((params.id === undefined) === (params.seq === undefined)) {
       throw invalid([{ path: 'id', message: 'give exactly one of id and seq' }]);
     }
@@ -200,7 +202,7 @@ export class ProofService {
       params.id !== undefined
         ? await this.store.getEvent(tenant, params.id)
         : ((await this.store.readBySeq(tenant, params.seq!, params.seq! + 1, 1))[0] ?? null);
-    if (!row) {
+    if (!row || !canSee(principal, row.body)) {
       const which = params.id !== undefined ? `id "${params.id}"` : `seq ${params.seq}`;
       throw new VigilError('VIGIL_ERR_NOT_FOUND', `no stored event with ${which} (never stored, or purged)`);
     }

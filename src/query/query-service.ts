@@ -1,3 +1,4 @@
+import { canSee, narrowFilter } from '../auth/narrowing.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
 import { decodeCursor, encodeCursor, queryHash } from '../domain/cursor.js';
 import { invalid, VigilError } from '../domain/errors.js';
@@ -21,7 +22,9 @@ export class QueryService {
   /** One page, as the JSON text `{"data":[events],"next_cursor":string|null}`. */
   async page(principal: Principal, raw: RawQuery, trail?: Trail): Promise<string> {
     requirePermission(principal, 'read');
-    const parsed = trail ? applyTrail(parseQuery(raw, this.now()), trail) : parseQuery(raw, this.now());
+    const asked = trail ? applyTrail(parseQuery(raw, this.now()), trail) : parseQuery(raw, this.now());
+    // Narrowed before the cursor binding: a cursor carries over only between equally narrowed callers.
+    const parsed = { ...asked, filter: narrowFilter(principal, asked.filter) };
     const tenant = readTenant(principal, parsed.tenant);
     const bound = { tenant, order: parsed.order, queryHash: queryHash(cursorBinding(parsed)) };
     const resumed = parsed.cursor === undefined ? undefined : decodeCursor(this.cursorKey, parsed.cursor, bound);
@@ -50,7 +53,7 @@ export class QueryService {
     if (unknown.length > 0) throw invalid([{ path: unknown.join(', '), message: 'unknown query parameter' }]);
     const tenant = readTenant(principal, typeof raw.tenant === 'string' ? raw.tenant : undefined);
     const row = await this.store.getEvent(tenant, id);
-    if (!row) throw new VigilError('VIGIL_ERR_NOT_FOUND', `no event with id "${id}"`);
+    if (!row || !canSee(principal, row.body)) throw new VigilError('VIGIL_ERR_NOT_FOUND', `no event with id "${id}"`);
     return row.body;
   }
 }

@@ -1,3 +1,4 @@
+import { narrowFilter } from '../auth/narrowing.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
 import { invalid, VigilError, type FieldIssue } from '../domain/errors.js';
 import { formatMicros, nowMicros } from '../domain/time.js';
@@ -84,7 +85,8 @@ export class SummaryService {
     requirePermission(principal, 'read');
     const parsed = parseSummaryQuery(raw, this.now());
     const tenant = readTenant(principal, parsed.tenant);
-    const counts = await this.store.summarize({ ...parsed.query, tenant, maxScanRows: this.maxScanRows });
+    const filter = narrowFilter(principal, parsed.query.filter);
+    const counts = await this.store.summarize({ ...parsed.query, filter, tenant, maxScanRows: this.maxScanRows });
     return summaryResponse(parsed.query, counts);
   }
 }
