@@ -125,6 +125,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   // Vigil's own events
   entry('vigil', 'create', 'Vigil API key created', 'vigil.key.created'),
   entry('vigil', 'delete', 'Vigil API key revoked', 'vigil.key.revoked'),
+  entry('vigil', 'create', 'Viewer token minted (read-only access for an embedded log viewer)', 'vigil.viewer_token.created'),
   entry('vigil', 'read', 'Events exported', 'vigil.export'),
   entry('vigil', 'update', 'Retention policy changed', 'vigil.retention.updated'),
   entry('vigil', 'delete', 'Events purged by retention', 'vigil.retention.purged'),

@@ -9,6 +9,7 @@
  *   GET    /v1/audit/identities/{type}:{id}   trail of one identity
  *   GET    /v1/audit/summary                  counts, buckets, top values, baselines (routes/summary.ts)
  *   POST   /v1/keys, GET /v1/keys, DELETE /v1/keys/{id}   key management (admin)
+ *   POST   /v1/viewer-tokens                  mint a viewer token (platform admin)
  *   GET    /v1/audit/checkpoint[/key], /v1/audit/proofs/{inclusion,consistency},
  *          /v1/audit/leaves, /v1/audit/leaf-hashes   integrity (routes/integrity.ts)
  *   GET    /v1/audit/export, POST/GET /v1/audit/exports[/{id}]   exports (routes/exports.ts)
@@ -20,6 +21,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { KeyService } from '../auth/key-service.js';
+import { ViewerTokenService } from '../auth/viewer-token-service.js';
 import { buildBackground, type Background, type BackgroundOptions } from '../export/jobs/background.js';
 import { loadServerSecrets } from '../config/server-secrets.js';
 import { MAX_REQUEST_BYTES } from '../domain/limits.js';
@@ -43,6 +45,7 @@ import { keyRoutes } from './routes/keys.js';
 import { retentionRoutes } from './routes/retention.js';
 import { SessionStore, sessionRoutes } from './routes/session.js';
 import { summaryRoutes } from './routes/summary.js';
+import { viewerTokenRoutes } from './routes/viewer-tokens.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
 export interface AppDeps {
@@ -113,13 +116,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     return app.swagger();
   });
   healthRoutes(app, deps.store);
-  const sessions = new SessionStore(deps.store);
+  const sessions = new SessionStore(deps.store, Date.now, secrets.viewerTokenKey);
   await sessionRoutes(app, sessions);
   await dashboardRoutes(app);
 
   await app.register(async function v1(api) {
     api.decorateRequest('principal', null as never);
-    api.addHook('onRequest', authHook(deps.store, sessions));
+    api.addHook('onRequest', authHook(deps.store, sessions, secrets.viewerTokenKey));
     // Audit data and key listings must not linger in shared caches.
     api.addHook('onSend', async function noStore(_request, reply) {
       reply.header('cache-control', 'no-store');
@@ -129,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     summaryRoutes(api, new SummaryService(deps.store));
     integrityRoutes(api, proofs);
     keyRoutes(api, services.keys);
+    viewerTokenRoutes(api, new ViewerTokenService(secrets.viewerTokenKey, services.ingest));
     exportRoutes(api, services.background.exports);
     retentionRoutes(api, services.background.retention);
   });
