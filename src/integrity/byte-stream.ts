@@ -66,6 +66,14 @@ export class HashReader {
     return this.has(count);
   }
 
+  /** Takes the next hash if it equals `hash` (compared in place, no copy); `ensure` must have made it available. */
+  takeIf(hash: Uint8Array): boolean {
+    if (this.buf.compare(hash, 0, HASH_SIZE, this.offset, this.offset + HASH_SIZE) !== 0) return false;
+    this.offset += HASH_SIZE;
+    this.taken++;
+    return true;
+  }
+
   /** The next hash; `ensure` must have made it available. */
   take(): Uint8Array {
     const hash = this.buf.subarray(this.offset, this.offset + HASH_SIZE);
