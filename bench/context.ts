@@ -1,5 +1,6 @@
 /** What every measure of one run shares: the data set's file and subjects, sizes, and options. */
 import type { Subjects } from './dataset.js';
+import type { Runtime } from './server.js';
 import type { TimingOptions } from './stats.js';
 
 export const SECTIONS = ['ingest', 'queries', 'export', 'summary', 'proofs', 'disk'] as const;
@@ -20,6 +21,7 @@ export interface RunContext {
   subjects: Subjects;
   endUs: number;
   logLevel: string;
+  runtime: Runtime;
   /** Seconds the single-event phase may take (each side) before the rest goes in batches, untimed. */
   singlesSeconds: number;
   profileDir?: string;

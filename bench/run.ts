@@ -31,7 +31,8 @@ import { describeMachine, machineLine, type Machine } from './machine.js';
 import { createDatabase, DEFAULT_DATABASE_URL } from './postgres.js';
 import { investigations } from './queries.js';
 import { engineRows, markdownQueries, markdownTable, type Engine, type Row } from './report.js';
-import type { StoreConfig } from './server.js';
+import { REPO, type Runtime, type StoreConfig } from './server.js';
+import { compileServer } from './compile.js';
 import { measureVigil, type VigilResults } from './vigil.js';
 
 const ENGINES = ['sqlite', 'postgres'] as const;
@@ -53,9 +54,10 @@ const HELP = `npm run bench -- [options]
   --concurrency N         connections for single events (default 64)
   --runs N                timed runs per query (default 30; fewer if one measure exceeds --budget-ms)
   --budget-ms N           time budget per timed measure (default 5000)
-  --singles-seconds N     cap on each side's single-event phase; the rest goes in batches, untimed (default 60)
+  --singles-seconds N     cap on each side's single-event phase; the rest goes in batches, untimed (default 30)
   --database-url URL      PostgreSQL server for throwaway databases (default VIGIL_TEST_DATABASE_URL or ${DEFAULT_DATABASE_URL})
   --log-level LEVEL       the server's VIGIL_LOG_LEVEL (default info, as shipped)
+  --tsx                   run the server from source through tsx instead of compiled (about 30 MB more RSS)
   --profile DIR           write V8 CPU profiles of the Vigil servers into DIR
   --work-dir DIR          where temporary files go (default the OS temp directory)`;
 
@@ -78,6 +80,7 @@ interface Options {
   singlesSeconds: number;
   databaseUrl: string;
   logLevel: string;
+  tsx: boolean;
   profileDir?: string;
   workDir: string;
 }
@@ -104,7 +107,7 @@ function parseOptions(argv: string[]): Options | null {
       days: { type: 'string' }, end: { type: 'string' }, singles: { type: 'string' }, batch: { type: 'string' },
       connections: { type: 'string' }, concurrency: { type: 'string' }, runs: { type: 'string' }, 'budget-ms': { type: 'string' },
       'singles-seconds': { type: 'string' }, 'database-url': { type: 'string' }, 'log-level': { type: 'string' },
-      profile: { type: 'string' }, 'work-dir': { type: 'string' },
+      profile: { type: 'string' }, 'work-dir': { type: 'string' }, tsx: { type: 'boolean' },
     },
   });
   if (values.help) return null;
@@ -129,9 +132,10 @@ function parseOptions(argv: string[]): Options | null {
     concurrency: count(values.concurrency ?? '64', 'concurrency'),
     runs: count(values.runs ?? '30', 'runs', 3),
     budgetMs: count(values['budget-ms'] ?? '5000', 'budget-ms'),
-    singlesSeconds: count(values['singles-seconds'] ?? '60', 'singles-seconds'),
+    singlesSeconds: count(values['singles-seconds'] ?? '30', 'singles-seconds'),
     databaseUrl: values['database-url'] ?? process.env.VIGIL_TEST_DATABASE_URL ?? DEFAULT_DATABASE_URL,
     logLevel: values['log-level'] ?? 'info',
+    tsx: values.tsx === true,
     ...(values.profile ? { profileDir: path.resolve(values.profile) } : {}),
     workDir: values['work-dir'] ?? os.tmpdir(),
   };
@@ -257,6 +261,15 @@ async function main(): Promise<void> {
     cleanup.add(() => rmSync(workDir, { recursive: true, force: true }));
     if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
 
+    let runtime: Runtime = { kind: 'tsx' };
+    if (!options.tsx) {
+      const dir = path.join(REPO, 'node_modules', '.cache', `vigil-bench-${path.basename(workDir)}`);
+      cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
+      log('compiling the server');
+      compileServer(REPO, dir, ['src'], ['bench/pg-server.ts']);
+      runtime = { kind: 'compiled', dir };
+    }
+
     const dataset = new Dataset({ seed: options.seed, events: options.events, tenants: options.tenants, days: options.days, endUs: options.endUs });
     const eventsFile = path.join(workDir, 'events.ndjson');
     log(`writing the data set (${options.events.toLocaleString('en-US')} events)`);
@@ -274,6 +287,7 @@ async function main(): Promise<void> {
       subjects: dataset.subjects(),
       endUs: options.endUs,
       logLevel: options.logLevel,
+      runtime,
       singlesSeconds: options.singlesSeconds,
       ...(options.profileDir ? { profileDir: options.profileDir } : {}),
       log,

@@ -1,6 +1,6 @@
 /**
- * A real Vigil server in a child process, as an operator runs it: `vigil serve` on 127.0.0.1 and
- * a free port, the platform admin key set through VIGIL_ADMIN_KEY, request logs at the shipped
+ * A real Vigil server in a child process, as an operator runs it: `vigil serve` (compiled, see
+ * compile.ts) on 127.0.0.1 and a free port, the platform admin key set through VIGIL_ADMIN_KEY, request logs at the shipped
  * level (written to a file, as a log pipe would take them; its errors explain a failed measure). Until `vigil serve` selects the
  * PostgreSQL store, the PostgreSQL server runs bench/pg-server.ts, which builds the same app.
  */
@@ -17,7 +17,11 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export type StoreConfig = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string };
 
+/** How the server runs: compiled JavaScript (bench/compile.ts), as in production, or from source through tsx. */
+export type Runtime = { kind: 'compiled'; dir: string } | { kind: 'tsx' };
+
 export interface ServerOptions {
+  runtime: Runtime;
   store: StoreConfig;
   adminKey: string;
   logLevel: string;
@@ -75,7 +79,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!(await serveSupportsPostgres(options.store.url))) entry = ['bench/pg-server.ts'];
   }
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
-  const args = [...profile, '--import', 'tsx', ...entry];
+  const runtime = options.runtime;
+  const program = runtime.kind === 'tsx' ? ['--import', 'tsx', ...entry] : [path.join(runtime.dir, entry[0]!.replace(/\.ts$/, '.js')), ...entry.slice(1)];
+  const args = [...profile, ...program];
   const log = openSync(options.logFile, 'a');
   const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', log, log] });
   closeSync(log);

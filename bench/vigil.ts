@@ -59,7 +59,7 @@ const SUMMARY_PARAMS = { group_by: 'action,actor', bucket: 'day', baseline: 'act
 export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise<VigilResults> {
   const admin = generateApiKey().token;
   const logFile = path.join(ctx.workDir, `server-${store.kind}.log`);
-  const server = await startServer({ store, adminKey: admin, logLevel: ctx.logLevel, logFile, ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
+  const server = await startServer({ runtime: ctx.runtime, store, adminKey: admin, logLevel: ctx.logLevel, logFile, ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
   /** A measure that fails is reported as such, with the server's errors; the others still run. */
   const attempt = async <T>(what: string, measure: () => Promise<T>): Promise<T | NotAvailable> => {
     try {
