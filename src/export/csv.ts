@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { actorDisplay } from '../domain/actor.js';
 import type { StoredEvent } from '../domain/event.js';
 import type { EventRow } from '../store/store.js';
@@ -56,22 +57,15 @@ export function unescapeFormula(cell: string): string {
 }
 
 /**
- * RFC 4180: a field with a comma, a double quote or a line break is enclosed in double quotes,
- * and a double quote inside it is doubled. (Written here rather than with csv-stringify: the
- * export's cost is per cell, and this is three times faster; the tests read the output back with
- * csv-parse.)
+ * One CSV line per record: RFC 4180 quoting (a field with a comma, a double quote or a line
+ * break is enclosed in double quotes, inner quotes doubled) by csv-stringify, CRLF-terminated,
+ * every cell formula-escaped first.
  */
-const NEEDS_QUOTES = /[",\r\n]/;
-
-function field(value: string): string {
-  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/** One CSV line (CRLF-terminated) of cells, formula-escaped and quoted. */
-function line(cells: readonly string[]): string {
-  let out = '';
-  for (let i = 0; i < cells.length; i++) out += (i === 0 ? '' : ',') + field(escapeFormula(cells[i]!));
-  return `${out}\r\n`;
+function lines(records: readonly (readonly string[])[]): string {
+  return stringify(
+    records.map((cells) => cells.map(escapeFormula)),
+    { record_delimiter: 'windows' },
+  );
 }
 
 const text = (value: string | number | boolean | null | undefined): string =>
@@ -118,14 +112,10 @@ export function csvRecord(e: StoredEvent): string[] {
 
 /** The header line. */
 export function csvHeader(): string {
-  return line(CSV_COLUMNS);
+  return lines([CSV_COLUMNS]);
 }
 
 /** CSV lines for stored rows. */
 export function csvLines(rows: readonly EventRow[]): string {
-  let out = '';
-  for (const row of rows) {
-    out += line(csvRecord(JSON.parse(row.body) as StoredEvent));
-  }
-  return out;
+  return rows.length === 0 ? '' : lines(rows.map((row) => csvRecord(JSON.parse(row.body) as StoredEvent)));
 }
