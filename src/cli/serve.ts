@@ -17,7 +17,7 @@ export function openStore(config: Config): Store {
     return new PostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   }
   mkdirSync(config.dataDir, { recursive: true });
-  return new SqliteStore({ path: path.join(config.dataDir, 'vigil.db') });
+  return new SqliteStore({ path: path.join(config.dataDir, 'vigil.db'), synchronous: config.sqliteSynchronous });
 }
 
 /**

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       adminKey: undefined,
       databaseUrl: undefined,
       databasePoolSize: 10,
+      sqliteSynchronous: 'FULL',
       logLevel: 'info',
     });
   });
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
       VIGIL_ADMIN_KEY: 'vk_x',
       VIGIL_DATABASE_URL: 'postgres://localhost/vigil',
       VIGIL_DATABASE_POOL_SIZE: '4',
+      VIGIL_SQLITE_SYNCHRONOUS: 'normal',
       VIGIL_LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -33,13 +35,14 @@ describe('loadConfig', () => {
       adminKey: 'vk_x',
       databaseUrl: 'postgres://localhost/vigil',
       databasePoolSize: 4,
+      sqliteSynchronous: 'NORMAL',
       logLevel: 'warn',
     });
   });
 
   it('names every bad variable at once', () => {
     try {
-      loadConfig({ PORT: '80000', VIGIL_LOG_LEVEL: 'loud', VIGIL_DATABASE_URL: 'mysql://x', VIGIL_DATABASE_POOL_SIZE: '0' });
+      loadConfig({ PORT: '80000', VIGIL_LOG_LEVEL: 'loud', VIGIL_DATABASE_URL: 'mysql://x', VIGIL_DATABASE_POOL_SIZE: '0', VIGIL_SQLITE_SYNCHRONOUS: 'OFF' });
       expect.unreachable();
     } catch (err) {
       expect((err as VigilError).issues?.map((i) => i.path)).toEqual([
@@ -47,6 +50,7 @@ describe('loadConfig', () => {
         'VIGIL_LOG_LEVEL',
         'VIGIL_DATABASE_URL',
         'VIGIL_DATABASE_POOL_SIZE',
+        'VIGIL_SQLITE_SYNCHRONOUS',
       ]);
     }
     expect(() => loadConfig({ PORT: 'http' })).toThrow(/PORT: must be an integer/);

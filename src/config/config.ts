@@ -15,6 +15,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Connections per process to PostgreSQL (VIGIL_DATABASE_POOL_SIZE, default 10). */
   databasePoolSize: number;
+  /** SQLite's sync at commit (VIGIL_SQLITE_SYNCHRONOUS): FULL (default) survives power loss, NORMAL a crash. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
   /** pino level (`VIGIL_LOG_LEVEL`, default info). */
   logLevel: LogLevel;
 }
@@ -50,6 +52,11 @@ export function loadConfig(env: Env = process.env): Config {
     issues.push({ path: 'VIGIL_DATABASE_POOL_SIZE', message: `must be an integer from 1 to 1000, got "${env.VIGIL_DATABASE_POOL_SIZE}"` });
   }
 
+  const sqliteSynchronous = (value('VIGIL_SQLITE_SYNCHRONOUS') ?? 'FULL').toUpperCase();
+  if (sqliteSynchronous !== 'FULL' && sqliteSynchronous !== 'NORMAL') {
+    issues.push({ path: 'VIGIL_SQLITE_SYNCHRONOUS', message: `must be FULL or NORMAL, got "${env.VIGIL_SQLITE_SYNCHRONOUS}"` });
+  }
+
   if (issues.length > 0) throw invalid(issues);
   return {
     port: port!,
@@ -58,6 +65,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminKey: value('VIGIL_ADMIN_KEY'),
     databaseUrl,
     databasePoolSize: poolSize,
+    sqliteSynchronous: sqliteSynchronous as 'FULL' | 'NORMAL',
     logLevel: logLevel as LogLevel,
   };
 }

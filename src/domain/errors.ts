@@ -11,7 +11,6 @@ export const ERRORS = {
   VIGIL_ERR_CONFLICT: { status: 409, title: 'Event id reused with other content' },
   VIGIL_ERR_TOO_LARGE: { status: 413, title: 'Request or event too large' },
   VIGIL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
-  VIGIL_ERR_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   VIGIL_ERR_INTERNAL: { status: 500, title: 'Internal error' },
   VIGIL_ERR_UNAVAILABLE: { status: 503, title: 'Storage unavailable; nothing was stored, retry' },
 } as const;
