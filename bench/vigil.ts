@@ -48,7 +48,7 @@ export interface VigilResults {
   proof?: (Latency & { treeSize: number }) | NotAvailable;
   /** `vigil verify` of a bundle of the largest tenant's log, offline (in this process, without the CLI's start-up). */
   verify?: { events: number; seconds: number; rate: number } | NotAvailable;
-  disk?: { bytes: number; events: number; perEvent: number; breakdown: Record<string, number> };
+  disk?: { bytes: number; events: number; perEvent: number; breakdown: Record<string, number>; deadTuples?: Record<string, number> };
   /** Investigations that failed, and why. */
   failed?: Record<string, string>;
 }
@@ -250,7 +250,12 @@ async function postgresDisk(url: string): Promise<VigilResults['disk']> {
     }
     const bytes = Object.values(breakdown).reduce((a, b) => a + b, 0);
     const events = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
-    return { bytes, events, perEvent: bytes / events, breakdown };
+    // Dead row versions left by UPDATEs (tiles that grow, rollups counted up) explain bloat.
+    const { rows } = await client.query<{ name: string; dead: string }>(
+      "SELECT relname AS name, n_dead_tup AS dead FROM pg_stat_user_tables WHERE n_dead_tup > 0 ORDER BY n_dead_tup DESC LIMIT 10",
+    );
+    const deadTuples = Object.fromEntries(rows.map((r) => [r.name, Number(r.dead)]));
+    return { bytes, events, perEvent: bytes / events, breakdown, deadTuples };
   } finally {
     await client.end();
   }
