@@ -52,7 +52,7 @@ describe('export jobs to every destination', () => {
       }),
     };
     settings = loadExportSettings(env, {});
-    h = await startExportApp({ jobs: { exportSettings: settings, signer } });
+    h = await startExportApp({ jobs: { exportSettings: settings }, integrity: { signer } });
     auditor = await h.key('auditor', 'acme');
     await h.fill('acme', 3000, (i) => ({
       atUs: T0 + i * MINUTE,
@@ -174,6 +174,6 @@ describe('export jobs to every destination', () => {
     await h.services.background.runner.runPending();
     const job = (await h.request('GET', auditor, `/v1/audit/exports/${created.id}`)).json<ExportJobView>();
     expect(job).toMatchObject({ state: 'failed', manifest: null, error: 'destination "local" is no longer in Vigil\'s configuration' });
-    h = await h.restart({ exportSettings: settings, signer });
+    h = await h.restart({ exportSettings: settings });
   });
 });

@@ -31,7 +31,7 @@ export async function serve(config: Config): Promise<void> {
   await store.open();
   const ingestor = new Ingestor(store);
   const integrity = await loadIntegrityOptions(process.env, config.dataDir);
-  const jobs = { ...(await loadBackgroundOptions(process.env, config.dataDir)), logger, checkpointOrigin: integrity.originPrefix };
+  const jobs = { ...loadBackgroundOptions(process.env), logger };
   const { app, services } = await buildApp({ store, ingestor, logger, jobs, integrity });
 
   await bootstrapAdminKey(store, services.keys, config.adminKey, showFirstKey);

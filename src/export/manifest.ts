@@ -26,7 +26,7 @@ export interface Manifest {
   completed_at: string;
   /**
    * The export covers the events with seq below `tree_size` (the tenant's tree when it began);
-   * `tree_root` is that tree's RFC 9162 root (hex), which the checkpoint below is consistent with.
+   * `tree_root` is that tree's RFC 9162 root (base64, as in checkpoints and proofs), which the checkpoint below is consistent with.
    */
   tree_size: number;
   tree_root: string;
@@ -52,36 +52,8 @@ export interface ManifestInput {
   files: FilesProgress;
 }
 
-/** Finds a checkpoint covering a tree size; the default takes the latest stored one if it covers. */
+/** Finds (or signs) a checkpoint covering a tree size: `Checkpointer.covering` in the service. */
 export type CheckpointSource = (tenant: string, size: number) => Promise<CheckpointRecord | null>;
-
-export function storedCheckpoint(store: Store): CheckpointSource {
-  return async (tenant, size) => {
-    const latest = await store.latestCheckpoint(tenant);
-    return latest && latest.size >= size ? latest : null;
-  };
-}
-
-/**
- * The latest stored checkpoint when it covers `size`; otherwise signs one of the tenant's tree
- * now (which covers it: the tree only grows) and stores it, so every manifest gets a checkpoint.
- */
-export function signedCheckpoint(store: Store, signer: NoteSigner, originPrefix?: string): CheckpointSource {
-  const stored = storedCheckpoint(store);
-  return async (tenant, size) => {
-    const covering = await stored(tenant, size);
-    if (covering) return covering;
-    const head = await store.treeHead(tenant);
-    const record: CheckpointRecord = {
-      tenant,
-      size: head.size,
-      note: signCheckpoint(signer, checkpointOrigin(tenant, originPrefix), head.size, head.root),
-      createdAt: new Date().toISOString(),
-    };
-    await store.saveCheckpoint(record);
-    return record;
-  };
-}
 
 export async function buildManifest(store: Store, input: ManifestInput, checkpoint: CheckpointSource): Promise<Manifest> {
   const root = await rootAt((keys) => store.readTiles(input.tenant, keys), input.treeSize);
@@ -100,7 +72,7 @@ export async function buildManifest(store: Store, input: ManifestInput, checkpoi
     created_at: input.createdAt,
     completed_at: new Date().toISOString(),
     tree_size: input.treeSize,
-    tree_root: Buffer.from(root).toString('hex'),
+    tree_root: Buffer.from(root).toString('base64'),
     rows: input.files.rows,
     bytes: input.files.bytes,
     seq_range: files.length ? { min: Math.min(...files.map((f) => f.seq_min)), max: Math.max(...files.map((f) => f.seq_max)) } : null,

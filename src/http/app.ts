@@ -77,18 +77,22 @@ export interface AppServices {
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: AppServices }> {
   const secrets = await loadServerSecrets(deps.store);
   const ingest = new IngestService(deps.ingestor, secrets);
+  const checkpointer = new Checkpointer({
+    store: deps.store,
+    signer: deps.integrity?.signer ?? generateSigner('vigil'),
+    ...(deps.integrity?.originPrefix ? { originPrefix: deps.integrity.originPrefix } : {}),
+    ...(deps.integrity?.intervalMs ? { intervalMs: deps.integrity.intervalMs } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
   const services: AppServices = {
     ingest,
     keys: new KeyService(deps.store, ingest),
     query: new QueryService(deps.store, secrets.cursorKey),
-    background: buildBackground(deps.store, ingest, { ...(deps.logger ? { logger: deps.logger } : {}), ...deps.jobs }),
-    checkpointer: new Checkpointer({
-      store: deps.store,
-      signer: deps.integrity?.signer ?? generateSigner('vigil'),
-      ...(deps.integrity?.originPrefix ? { originPrefix: deps.integrity.originPrefix } : {}),
-      ...(deps.integrity?.intervalMs ? { intervalMs: deps.integrity.intervalMs } : {}),
+    background: buildBackground(deps.store, ingest, (tenant, size) => checkpointer.covering(tenant, size), {
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...deps.jobs,
     }),
+    checkpointer,
   };
   const proofs = new ProofService(deps.store, services.checkpointer);
 

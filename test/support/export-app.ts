@@ -12,7 +12,7 @@ import { generateApiKey } from '../../src/auth/api-key.js';
 import type { Role } from '../../src/domain/access.js';
 import type { PreparedEvent } from '../../src/domain/event.js';
 import type { BackgroundOptions } from '../../src/export/jobs/background.js';
-import { buildApp, type AppServices } from '../../src/http/app.js';
+import { buildApp, type AppDeps, type AppServices } from '../../src/http/app.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -35,6 +35,8 @@ export interface ExportApp {
 
 export interface ExportAppOptions {
   jobs?: BackgroundOptions;
+  /** Checkpoint signing (the signer, kept across restarts); default: a key made for this app. */
+  integrity?: AppDeps['integrity'];
   /** Reuse a directory (restart); default: a new temp directory. */
   dir?: string;
   admin?: string;
@@ -48,7 +50,12 @@ export async function startExportApp(options: ExportAppOptions = {}): Promise<Ex
   await store.open();
   const used = options.wrap ? options.wrap(store) : store;
   const ingestor = new Ingestor(used);
-  const { app, services } = await buildApp({ store: used, ingestor, ...(options.jobs ? { jobs: options.jobs } : {}) });
+  const { app, services } = await buildApp({
+    store: used,
+    ingestor,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.integrity ? { integrity: options.integrity } : {}),
+  });
   const admin = options.admin ?? (await services.keys.createAsSystem({ name: 'admin', role: 'admin' }, generateApiKey())).token;
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
   const self: ExportApp = {

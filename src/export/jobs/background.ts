@@ -1,5 +1,4 @@
 import type { EventSink } from '../../auth/key-service.js';
-import { loadSigningKey } from '../../integrity/signing-key.js';
 import { DEFAULT_RETENTION, loadRetentionConfig, type RetentionConfig } from '../../retention/config.js';
 import { RetentionJobHandler } from '../../retention/retention-job.js';
 import { RetentionService } from '../../retention/retention-service.js';
@@ -8,21 +7,13 @@ import type { Store } from '../../store/store.js';
 import { DEFAULT_SPLIT_BYTES, loadExportSettings, readConfigFile, type ExportSettings } from '../config.js';
 import { ExportJobHandler } from '../export-job.js';
 import { ExportService } from '../export-service.js';
-import type { NoteSigner } from '../../integrity/note.js';
-import { signedCheckpoint, storedCheckpoint } from '../manifest.js';
+import type { CheckpointSource } from '../manifest.js';
 import { JobRunner, type JobLogger, type JobRunnerOptions } from './runner.js';
 
 /** Settings of exports and retention; everything is optional (no destinations, keep forever). */
 export interface BackgroundOptions {
   exportSettings?: ExportSettings;
   retention?: RetentionConfig;
-  /**
-   * Signs a checkpoint for a manifest when no stored one covers the export; absent, a manifest
-   * carries the latest stored checkpoint that covers it, or null.
-   */
-  signer?: NoteSigner;
-  /** Origin prefix of signed checkpoints (`<prefix>/<tenant>`); default `vigil`. */
-  checkpointOrigin?: string;
   runner?: Partial<JobRunnerOptions>;
   logger?: JobLogger;
 }
@@ -40,25 +31,27 @@ export interface Background {
 }
 
 /**
- * The options `vigil serve` runs with: destinations and export defaults, retention settings
- * (VIGIL_CONFIG, VIGIL_EXPORT_DESTINATIONS, VIGIL_RETENTION_*), and the checkpoint signing key.
- * Throws VIGIL_ERR_VALIDATION naming every bad setting.
+ * The options `vigil serve` runs with: destinations and export defaults, and retention settings
+ * (VIGIL_CONFIG, VIGIL_EXPORT_DESTINATIONS, VIGIL_RETENTION_*). Throws VIGIL_ERR_VALIDATION
+ * naming every bad setting.
  */
-export async function loadBackgroundOptions(env: Record<string, string | undefined>, dataDir: string): Promise<BackgroundOptions> {
+export function loadBackgroundOptions(env: Record<string, string | undefined>): BackgroundOptions {
   const file = readConfigFile(env);
   return {
     exportSettings: loadExportSettings(env, file),
     retention: loadRetentionConfig(env, file),
-    signer: await loadSigningKey({ dataDir, env }),
   };
 }
 
 export const NO_DESTINATIONS: ExportSettings = { destinations: new Map(), splitBytes: DEFAULT_SPLIT_BYTES };
 
-export function buildBackground(store: Store, sink: EventSink, options: BackgroundOptions = {}): Background {
+/**
+ * `checkpoint` gives each manifest a signed checkpoint covering its events: the Checkpointer's,
+ * so manifests are signed by the one key, after the same consistency check as every checkpoint.
+ */
+export function buildBackground(store: Store, sink: EventSink, checkpoint: CheckpointSource, options: BackgroundOptions = {}): Background {
   const exportSettings = options.exportSettings ?? NO_DESTINATIONS;
   const retentionConfig = options.retention ?? DEFAULT_RETENTION;
-  const checkpoint = options.signer ? signedCheckpoint(store, options.signer, options.checkpointOrigin) : storedCheckpoint(store);
   const runner = new JobRunner(
     store,
     {
