@@ -25,7 +25,7 @@ import { peakRssBytes, resetPeakRss, rssBytes, sampleRss } from './process-stats
 import { investigations, timeVigilPages, type PageTimings } from './queries.js';
 import { seeded } from './random.js';
 import { serverErrors, startServer, type StoreConfig } from './server.js';
-import { secondsSince, timeRuns, type Latency, type TimingOptions } from './stats.js';
+import { secondsSince, timeRuns, type Latency } from './stats.js';
 
 export interface ExportResult {
   rows: number;
