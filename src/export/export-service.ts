@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pendingJob } from './jobs/pending-job.js';
 import type { Readable } from 'node:stream';
 import { principalActor, type EventSink } from '../auth/key-service.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
@@ -106,22 +107,7 @@ export class ExportService {
       tenant,
       exportEvent(principal, { format: request.format, delivery: 'job', destination: request.destination, job_id: id, filter: request.filterText }),
     );
-    const at = new Date().toISOString();
-    const job: JobRecord = {
-      id,
-      tenant,
-      kind: 'export',
-      state: 'pending',
-      spec: JSON.stringify(spec),
-      progress: null,
-      result: null,
-      error: null,
-      owner: null,
-      attempts: 0,
-      createdAt: at,
-      updatedAt: at,
-      heartbeatAt: null,
-    };
+    const job = pendingJob(id, tenant, 'export', spec);
     await this.store.createJob(job);
     this.jobCreated();
     return jobView(job);

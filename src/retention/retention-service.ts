@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pendingJob } from '../export/jobs/pending-job.js';
 import { principalActor, type EventSink } from '../auth/key-service.js';
 import { readTenant, requirePermission, writeTenant, type Principal } from '../auth/principal.js';
 import { invalid, VigilError, type FieldIssue } from '../domain/errors.js';
@@ -181,22 +182,7 @@ export class RetentionService {
             requestedBy,
           };
     const spec: RetentionJobSpec = { days, cutoffUs, belowSeq: size, archive: archiveSpec, batchSize: this.config.batchSize, requestedBy };
-    const at = new Date().toISOString();
-    const job: JobRecord = {
-      id,
-      tenant,
-      kind: 'retention',
-      state: 'pending',
-      spec: JSON.stringify(spec),
-      progress: null,
-      result: null,
-      error: null,
-      owner: null,
-      attempts: 0,
-      createdAt: at,
-      updatedAt: at,
-      heartbeatAt: null,
-    };
+    const job = pendingJob(id, tenant, 'retention', spec);
     await this.store.createJob(job);
     return job;
   }
