@@ -310,3 +310,13 @@ describe('property: a generated credential never survives', () => {
     );
   });
 });
+
+describe('the memo of clean strings', () => {
+  it('never lets a string seen clean hide a credential in another, nor remembers credentials', () => {
+    const key = new Uint8Array(32).fill(7);
+    const token = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+    expect(redactText('deploy finished', key)).toBe('deploy finished');
+    expect(redactText('deploy finished', key)).toBe('deploy finished');
+    for (let i = 0; i < 3; i++) expect(redactText(`token ${token}`, key)).not.toContain(token);
+  });
+});

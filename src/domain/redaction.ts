@@ -14,6 +14,7 @@
  * method, IP) are never touched: they cannot hold free text.
  */
 import { createHmac } from 'node:crypto';
+import { BoundedCache } from './bounded-cache.js';
 import type { Change, ContextValue, EventInput, JsonValue } from './event.js';
 import { joinPath } from './validate.js';
 
@@ -228,10 +229,22 @@ function mergeSpans(spans: Span[]): Span[] {
   return merged;
 }
 
+/**
+ * Strings found free of credentials, per rule set. Most strings of an audit log repeat (names,
+ * emails, paths, reasons, user agents), and scanning is the costliest step of ingest. Only clean
+ * strings are remembered, so no credential is ever kept in memory beyond its own event.
+ */
+const cleanTexts = new WeakMap<RedactionRules, BoundedCache<string, true>>();
+const CLEAN_TEXTS_MAX = 50_000;
+
 /** Where the credentials in `text` are. */
 function findCredentials(text: string, rules: RedactionRules): Span[] {
-  const spans = rules.patterns.flatMap((rule) => patternSpans(text, rule));
-  return mergeSpans([...spans, ...assignmentSpans(text, rules)]);
+  let clean = cleanTexts.get(rules);
+  if (!clean) cleanTexts.set(rules, (clean = new BoundedCache(CLEAN_TEXTS_MAX)));
+  if (clean.get(text)) return [];
+  const spans = mergeSpans([...rules.patterns.flatMap((rule) => patternSpans(text, rule)), ...assignmentSpans(text, rules)]);
+  if (spans.length === 0) clean.set(text, true);
+  return spans;
 }
 
 function nameKind(name: string): string {

@@ -7,6 +7,7 @@
  * first match wins, in the order MCP, CLI, SDK, browser.
  */
 import UAParser from 'ua-parser-js';
+import { BoundedCache } from './bounded-cache.js';
 import type { ClientKind } from './event.js';
 
 /** What `describeClient` returns; stored as `client.kind` and `client.name`. */
@@ -84,6 +85,15 @@ function describeOther(userAgent: string): ClientDescription {
 
 /** The kind of client and a readable name for a `User-Agent` header value. */
 export function describeClient(userAgent: string): ClientDescription {
+  let described = descriptions.get(userAgent);
+  if (!described) descriptions.set(userAgent, (described = describe(userAgent)));
+  return { ...described };
+}
+
+/** A deployment sees few distinct user agents, and parsing one is costly: remember them. */
+const descriptions = new BoundedCache<string, ClientDescription>(10_000);
+
+function describe(userAgent: string): ClientDescription {
   const ua = userAgent.trim();
   if (MCP.test(ua)) {
     const runtime = runtimeOf(ua);
