@@ -10,6 +10,22 @@ export class CompactRange {
   private readonly peaks: Uint8Array[] = [];
   private count = 0;
 
+  /**
+   * The range of a tree of `size` leaves whose perfect-subtree roots are `peaks`, largest first
+   * (one per set bit of `size`), to go on appending to it.
+   */
+  static resume(size: number, peaks: readonly Uint8Array[]): CompactRange {
+    const range = new CompactRange();
+    range.count = size;
+    range.peaks.push(...peaks);
+    return range;
+  }
+
+  /** An independent copy, to append to without changing this one. */
+  clone(): CompactRange {
+    return CompactRange.resume(this.count, this.peaks);
+  }
+
   /** Number of leaves appended. */
   get size(): number {
     return this.count;

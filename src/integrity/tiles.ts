@@ -1,3 +1,4 @@
+import { CompactRange } from './compact-range.js';
 import { HASH_SIZE, hashChildren, EMPTY_ROOT } from './hash.js';
 
 /**
@@ -85,18 +86,11 @@ function frontier(edge: ReadonlyMap<number, readonly Uint8Array[]>): Uint8Array[
   return out;
 }
 
-/** RFC 9162 root from the right-edge partial tiles. */
-export function rootFromEdge(edge: ReadonlyMap<number, readonly Uint8Array[]>): Uint8Array {
-  const parts = frontier(edge);
-  if (parts.length === 0) return EMPTY_ROOT;
-  let root = parts[parts.length - 1]!;
-  for (let i = parts.length - 2; i >= 0; i--) root = hashChildren(parts[i]!, root);
-  return root;
-}
-
 export interface AppendOutcome {
   size: number;
   root: Uint8Array;
+  /** The compact range of the new tree: pass it to the next append to skip rehashing the edge. */
+  range: CompactRange;
   /** Every tile changed by the append, with its full new contents (upsert by key). */
   writes: TileWrite[];
   /** The new right-edge partial tiles, to keep for the next append. */
@@ -105,13 +99,18 @@ export interface AppendOutcome {
 
 /**
  * Appends leaf hashes to a tree of `size` leaves whose right-edge partial tiles are `edge`
- * (as read back with `edgeTileKeys(size)`). O(log n) amortised per leaf. Pure.
+ * (as read back with `edgeTileKeys(size)`). O(log n) amortised per leaf. Pure. `range`, the
+ * previous append's outcome for the same tree, saves recomputing the root's subtrees from the
+ * edge tiles (which costs up to 255 hashes per level); it is not modified.
  */
 export function appendLeaves(
   size: number,
   edge: ReadonlyMap<number, readonly Uint8Array[]>,
   leaves: readonly Uint8Array[],
+  range?: CompactRange,
 ): AppendOutcome {
+  const compact = range && range.size === size ? range.clone() : CompactRange.resume(size, frontier(edge));
+  for (const leaf of leaves) compact.append(leaf);
   const next = new Map<number, Uint8Array[]>();
   for (const [level, hashes] of edge) next.set(level, hashes.slice());
   const full: TileWrite[] = [];
@@ -140,7 +139,7 @@ export function appendLeaves(
   const partial = edgeTileKeys(n)
     .filter((key) => touched.has(key.level))
     .map((key) => ({ level: key.level, index: key.index, hashes: joinHashes(next.get(key.level)!) }));
-  return { size: n, root: rootFromEdge(next), writes: [...full, ...partial], edge: next };
+  return { size: n, root: compact.root(), range: compact, writes: [...full, ...partial], edge: next };
 }
 
 /** Rebuilds the edge map from stored tiles read with the keys of `edgeTileKeys(size)`. */

@@ -117,7 +117,7 @@ export class Appender {
       const grown = new Map<number, AppendOutcome>();
       for (const [tenantId, leaves] of sequencer.leaves) {
         const tree = trees.get(tenantId)!;
-        grown.set(tenantId, appendLeaves(tree.size, tree.edge, leaves));
+        grown.set(tenantId, appendLeaves(tree.size, tree.edge, leaves, tree.range));
       }
       await writeTrees(client, grown);
       return { results, grown };

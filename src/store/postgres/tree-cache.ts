@@ -61,6 +61,6 @@ export class TreeCache {
 
   /** Records trees that a committed transaction produced. */
   publish(trees: ReadonlyMap<number, AppendOutcome>): void {
-    for (const [tenantId, tree] of trees) this.trees.set(tenantId, { size: tree.size, root: tree.root, edge: tree.edge });
+    for (const [tenantId, tree] of trees) this.trees.set(tenantId, { size: tree.size, root: tree.root, edge: tree.edge, range: tree.range });
   }
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ipKeyHex } from '../../domain/ip.js';
 import { nowMicros } from '../../domain/time.js';
+import { CompactRange } from '../../integrity/compact-range.js';
 import { EMPTY_ROOT } from '../../integrity/hash.js';
 import { appendLeaves, type AppendOutcome } from '../../integrity/tiles.js';
 import { RollupDeltas } from '../rollups.js';
@@ -138,10 +139,10 @@ export class Appender {
     for (const [tenantId, tenantLeaves] of leaves) {
       const tree = this.trees.get(tenantId);
       const outcome: AppendOutcome = this.integrity
-        ? appendLeaves(tree.size, tree.edge, tenantLeaves)
-        : { size: tree.size + tenantLeaves.length, root: EMPTY_ROOT, writes: [], edge: new Map() };
+        ? appendLeaves(tree.size, tree.edge, tenantLeaves, tree.range)
+        : { size: tree.size + tenantLeaves.length, root: EMPTY_ROOT, range: new CompactRange(), writes: [], edge: new Map() };
       this.trees.write(tenantId, outcome);
-      grown.push([tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge }]);
+      grown.push([tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge, range: outcome.range }]);
     }
     return grown;
   }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { CompactRange } from '../../integrity/compact-range.js';
 import { EMPTY_ROOT } from '../../integrity/hash.js';
 import { edgeFromTiles, edgeTileKeys, tileKeyString, type AppendOutcome, type TileKey } from '../../integrity/tiles.js';
 
@@ -7,6 +8,8 @@ export interface TenantTree {
   size: number;
   root: Uint8Array;
   edge: ReadonlyMap<number, readonly Uint8Array[]>;
+  /** The compact range after the last append by this process, if any (saves rehashing the edge). */
+  range?: CompactRange;
 }
 
 /**
