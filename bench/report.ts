@@ -81,7 +81,7 @@ export function engineRows(engine: Engine, invs: Investigation[], v: VigilResult
   if (v.export && isNotAvailable(v.export)) {
     rows.push({ id: 'export.rate', measure: 'streamed CSV export', unit: 'rows/s', better: 'higher', vigil: null, baseline: b?.export?.rate ?? null, note: v.export.na });
   } else if (v.export) {
-    const rate: Row = { id: 'export.rate', measure: `streamed CSV export (${v.export.rows.toLocaleString('en-US')} rows)`, unit: 'rows/s', better: 'higher', vigil: v.export.rate, baseline: b?.export?.rate ?? null, note: 'baseline: OFFSET pages of 1,000 rows, same CSV encoder' };
+    const rate: Row = { id: 'export.rate', measure: `streamed CSV export (${v.export.rows.toLocaleString('en-US')} rows)`, unit: 'rows/s', better: 'higher', vigil: v.export.rate, baseline: b?.export?.rate ?? null, note: `baseline: OFFSET pages of 1,000 rows, same CSV encoder${b?.export?.capped ? `; stopped by its 60 s cap after ${b.export.rows.toLocaleString('en-US')} rows (its rate only falls after)` : ''}` };
     const rss: Row = { id: 'export.peak_rss', measure: '… server peak RSS while exporting', unit: 'MB', better: 'lower', vigil: v.export.peakRss / MB, baseline: null, note: `RSS when ready, before any event: ${(v.idleRss / MB).toFixed(0)} MB; before the export: ${(v.export.rssBefore / MB).toFixed(0)} MB` };
     if (sqlite) {
       rate.target = atLeast(150_000, 'rows/s', rate.vigil);
