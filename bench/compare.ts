@@ -23,6 +23,12 @@ function load(file: string): Report {
   return JSON.parse(readFileSync(file, 'utf8')) as Report;
 }
 
+/** The row's label, with the percentile when the id has one (query rows share their label). */
+function label(row: Row): string {
+  const percentileOf = /\.(p\d+)$/.exec(row.id)?.[1];
+  return percentileOf && !row.measure.includes(percentileOf) ? `${row.measure} (${percentileOf})` : row.measure;
+}
+
 /** Percent change of Vigil's figure from `before` to `after`, positive when it improved. */
 function change(before: Row, after: Row): number | null {
   if (before.vigil === null || after.vigil === null || before.vigil === 0) return null;
@@ -57,7 +63,7 @@ function main(): void {
       }
       const c = change(was, row);
       const mark = c === null ? '' : c <= -threshold ? 'worse' : c >= threshold ? 'better' : '';
-      out.push(`| ${row.measure} | ${row.unit} | ${format(was.vigil)} | ${format(row.vigil)} | ${c === null ? '—' : `${c >= 0 ? '+' : ''}${c.toFixed(1)}%`} | ${mark} |`);
+      out.push(`| ${label(row)} | ${row.unit} | ${format(was.vigil)} | ${format(row.vigil)} | ${c === null ? '—' : `${c >= 0 ? '+' : ''}${c.toFixed(1)}%`} | ${mark} |`);
     }
     if (onlyAfter.length > 0) out.push('', `Only in after: ${onlyAfter.join(', ')}`);
     if (old.size > 0) out.push('', `Only in before: ${[...old.keys()].join(', ')}`);
