@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../src/domain/event.js';
+import { gate } from './support/gate.js';
 import { loadExportSettings } from '../src/export/config.js';
 import type { ExportJobView } from '../src/export/export-service.js';
 import type { FilesProgress } from '../src/export/file-writer.js';
@@ -13,25 +13,6 @@ import type { JobUpdate, Store } from '../src/store/store.js';
 import { MINUTE, T0 } from './support/events.js';
 import { startExportApp, type ExportApp } from './support/export-app.js';
 
-/** A point the code under test stops at until the test opens it. */
-function gate() {
-  let open!: () => void;
-  let arrive!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  const reached = new Promise<void>((r) => (arrive = r));
-  let passed = false;
-  return {
-    reached,
-    open,
-    /** Waits at the gate the first time; later calls pass. */
-    async pass(): Promise<void> {
-      if (passed) return;
-      passed = true;
-      arrive();
-      await opened;
-    },
-  };
-}
 
 /** Every file under `dir`, relative. */
 function filesUnder(dir: string): string[] {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gate } from './support/gate.js';
 import type { StoredEvent } from '../src/domain/event.js';
 import { nowMicros } from '../src/domain/time.js';
 import { loadExportSettings } from '../src/export/config.js';
@@ -17,24 +18,6 @@ import { startExportApp, type ExportApp, type ExportAppOptions } from './support
 
 const DAY_US = 86_400_000_000;
 
-/** A point the code under test stops at (once) until the test opens it. */
-function gate() {
-  let open!: () => void;
-  let arrive!: () => void;
-  const opened = new Promise<void>((r) => (open = r));
-  const reached = new Promise<void>((r) => (arrive = r));
-  let passed = false;
-  return {
-    reached,
-    open,
-    async pass(): Promise<void> {
-      if (passed) return;
-      passed = true;
-      arrive();
-      await opened;
-    },
-  };
-}
 
 /** Stops the runner at the first saved progress that `when` matches. */
 function pausing(when: (progress: Record<string, unknown>) => boolean, at: ReturnType<typeof gate>): ExportAppOptions['wrap'] {

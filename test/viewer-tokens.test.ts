@@ -3,18 +3,17 @@
  * optionally narrowed to one actor or resource on every read, stateless but tamper-proof,
  * accepted by the dashboard sign-in, and recorded in the tenant's log without the token.
  */
-import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, parseApiKey } from '../src/auth/api-key.js';
+import { parseApiKey } from '../src/auth/api-key.js';
 import { authenticate } from '../src/auth/authenticate.js';
 import { loadServerSecrets } from '../src/config/server-secrets.js';
 import { buildApp } from '../src/http/app.js';
-import { createLogger } from '../src/http/logger.js';
 import { SESSION_COOKIE, SessionStore } from '../src/http/routes/session.js';
 import { Ingestor } from '../src/ingest/ingestor.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { events, startHarness, type Harness } from './http-harness.js';
+import { startLoggingApp } from './support/logging-app.js';
 
 const u1 = { type: 'user', id: 'u_1', email: 'alice@acme.example' };
 const u2 = { type: 'user', id: 'u_2', email: 'bob@acme.example' };
@@ -369,31 +368,18 @@ describe('dashboard sign-in with a viewer token', () => {
 
 describe('request logs', () => {
   it('never carry a viewer token', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const store = new SqliteStore({ path: ':memory:' });
-    await store.open();
-    const ingestor = new Ingestor(store);
-    const { app, services } = await buildApp({ store, ingestor, logger: createLogger('trace', sink) });
+    const { app, admin, log: logged, close } = await startLoggingApp();
     try {
-      const admin = (await services.keys.createAsSystem({ name: 'admin', role: 'admin' }, generateApiKey())).token;
       const minted = await app.inject({ method: 'POST', url: '/v1/viewer-tokens', headers: { authorization: `Bearer ${admin}` }, payload: { tenant: 'acme' } });
       const vt = minted.json<{ token: string }>().token;
       await app.inject({ method: 'GET', url: '/v1/audit/logs', headers: { authorization: `Bearer ${vt}` } });
       await app.inject({ method: 'POST', url: '/v1/session', headers: { 'content-type': 'application/json', ...CSRF }, payload: JSON.stringify({ key: vt }) });
-      const log = lines.join('');
+      const log = logged();
       expect(log).toContain('"url":"/v1/viewer-tokens"');
       expect(log).not.toContain(vt.split('.')[1]);
       expect(log).not.toContain(vt.slice(3, 30));
     } finally {
-      await app.close();
-      await ingestor.drain();
-      await store.close();
+      await close();
     }
   });
 });
