@@ -32,7 +32,6 @@ const EVENTS = Number(option('events', '100000'));
 const ADMIN_URL = option('url', process.env.VIGIL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const ACTIONS = ['secret.read', 'secret.update', 'SECRET_SET', 'policy.denied', 'user.login', 'api_key.create', 'mcp.tools.call'];
-const DAY_US = 86_400e6;
 
 /** Spreads i over [0, n) without following i's own pattern (Knuth's multiplicative hash). */
 const spread = (i: number, salt: number, n: number) => (Math.imul(i ^ salt, 2654435761) >>> 0) % n;

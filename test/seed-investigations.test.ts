@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, startHarness, type Harness } from './http-harness.js';
 
-const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** An RFC 3339 time `ms` milliseconds before now. */
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();

@@ -1,7 +1,5 @@
 import type { Actor } from '../domain/event.js';
 import type { EventFilter } from '../domain/filter.js';
-import { checkpointOrigin, signCheckpoint } from '../integrity/checkpoint.js';
-import type { NoteSigner } from '../integrity/note.js';
 import { rootAt } from '../integrity/proof-tiles.js';
 import type { CheckpointRecord, Store } from '../store/store.js';
 import type { DestinationInfo } from './destinations/destination.js';

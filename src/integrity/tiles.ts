@@ -1,5 +1,5 @@
 import { CompactRange } from './compact-range.js';
-import { HASH_SIZE, hashChildren, EMPTY_ROOT } from './hash.js';
+import { HASH_SIZE, hashChildren } from './hash.js';
 
 /**
  * The tree's hashes kept as C2SP tlog-tiles: a tile at tile level L and index N holds the hashes

@@ -31,7 +31,7 @@ export class Dictionary {
   private readonly cache = new Map<string, number>();
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.stmt = {
       findTenant: db.prepare<[string], { id: number }>('SELECT id FROM tenants WHERE name = ?'),
       addTenant: db.prepare('INSERT INTO tenants (name) VALUES (?)'),

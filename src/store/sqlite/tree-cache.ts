@@ -20,7 +20,7 @@ export class TreeCache {
   private readonly heads = new Map<number, TenantTree>();
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.stmt = {
       head: db.prepare<[number], { size: number; root: Buffer }>('SELECT size, root FROM tree_heads WHERE tenant_id = ?'),
       tile: db.prepare<[number, number, number], { hashes: Buffer }>(
