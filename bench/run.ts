@@ -266,7 +266,7 @@ async function main(): Promise<void> {
       const dir = path.join(REPO, 'node_modules', '.cache', `vigil-bench-${path.basename(workDir)}`);
       cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
       log('compiling the server');
-      compileServer(REPO, dir, ['src'], ['bench/pg-server.ts']);
+      compileServer(REPO, dir, ['src'], []);
       runtime = { kind: 'compiled', dir };
     }
 

@@ -1,8 +1,8 @@
 /**
  * A real Vigil server in a child process, as an operator runs it: `vigil serve` (compiled, see
  * compile.ts) on 127.0.0.1 and a free port, the platform admin key set through VIGIL_ADMIN_KEY, request logs at the shipped
- * level (written to a file, as a log pipe would take them; its errors explain a failed measure). Until `vigil serve` selects the
- * PostgreSQL store, the PostgreSQL server runs bench/pg-server.ts, which builds the same app.
+ * level (written to a file, as a log pipe would take them; its errors explain a failed measure), on SQLite or — with
+ * VIGIL_DATABASE_URL — PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,8 +10,6 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config/config.js';
-import { openStore } from '../src/cli/serve.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,17 +48,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Whether `vigil serve` itself opens a PostgreSQL store (issue 3) rather than refusing the URL. */
-export async function serveSupportsPostgres(url: string): Promise<boolean> {
-  try {
-    const store = openStore(loadConfig({ VIGIL_DATABASE_URL: url, VIGIL_DATA_DIR: '/nonexistent' }));
-    await store.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -70,13 +57,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     VIGIL_ADMIN_KEY: options.adminKey,
     VIGIL_LOG_LEVEL: options.logLevel,
   };
-  let entry = ['src/cli/main.ts', 'serve'];
+  const entry = ['src/cli/main.ts', 'serve'];
   if (options.store.kind === 'sqlite') {
     env.VIGIL_DATA_DIR = options.store.dataDir;
     delete env.VIGIL_DATABASE_URL;
   } else {
     env.VIGIL_DATABASE_URL = options.store.url;
-    if (!(await serveSupportsPostgres(options.store.url))) entry = ['bench/pg-server.ts'];
   }
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const runtime = options.runtime;
