@@ -321,10 +321,17 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
       it('keeps the latest checkpoint per tenant', async () => {
         await appendOne(preparedEvent({ tenant: 'cp' }));
         expect(await store.latestCheckpoint('cp')).toBeNull();
-        await store.saveCheckpoint({ tenant: 'cp', size: 1, note: 'n1', createdAt: '2026-11-01T00:00:00Z' });
-        await store.saveCheckpoint({ tenant: 'cp', size: 3, note: 'n3', createdAt: '2026-11-01T00:00:01Z' });
-        await store.saveCheckpoint({ tenant: 'cp', size: 2, note: 'n2', createdAt: '2026-11-01T00:00:02Z' });
+        await store.saveCheckpoints([{ tenant: 'cp', size: 1, note: 'n1', createdAt: '2026-11-01T00:00:00Z' }]);
+        await store.saveCheckpoints([
+          { tenant: 'cp', size: 3, note: 'n3', createdAt: '2026-11-01T00:00:01Z' },
+          { tenant: 'cp2', size: 1, note: 'other', createdAt: '2026-11-01T00:00:01Z' },
+        ]);
+        await store.saveCheckpoints([{ tenant: 'cp', size: 2, note: 'n2', createdAt: '2026-11-01T00:00:02Z' }]);
+        // The first checkpoint stored at a size stays.
+        await store.saveCheckpoints([{ tenant: 'cp', size: 3, note: 'again', createdAt: '2026-11-01T00:00:03Z' }]);
+        await store.saveCheckpoints([]);
         expect((await store.latestCheckpoint('cp'))?.note).toBe('n3');
+        expect((await store.latestCheckpoint('cp2'))?.note).toBe('other');
         expect(await store.tenants()).toContain('cp');
       });
     });

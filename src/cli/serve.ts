@@ -8,12 +8,15 @@ import { createLogger } from '../http/logger.js';
 import { Ingestor } from '../ingest/ingestor.js';
 import { loadIntegrityOptions } from '../integrity/integrity-config.js';
 import type { Store } from '../store/store.js';
-import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 
-/** The store the config selects: PostgreSQL when VIGIL_DATABASE_URL is set, else SQLite at `<dataDir>/vigil.db`. */
-export function openStore(config: Config): Store {
+/**
+ * The store the config selects: PostgreSQL when VIGIL_DATABASE_URL is set, else SQLite at
+ * `<dataDir>/vigil.db`. The PostgreSQL driver is loaded only when selected (about 16 MB of memory).
+ */
+async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl !== undefined) {
+    const { PostgresStore } = await import('../store/postgres/postgres-store.js');
     return new PostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize });
   }
   mkdirSync(config.dataDir, { recursive: true });
@@ -27,7 +30,7 @@ export function openStore(config: Config): Store {
  */
 export async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
-  const store = openStore(config);
+  const store = await openStore(config);
   await store.open();
   const ingestor = new Ingestor(store);
   const integrity = await loadIntegrityOptions(process.env, config.dataDir);

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { BoundedCache } from '../domain/bounded-cache.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -19,9 +20,15 @@ export async function loadServerSecrets(store: Store): Promise<ServerSecrets> {
   const cursorKey = Buffer.from(await store.secret('cursor-key', fresh), 'base64url');
   const redactionRoot = Buffer.from(await store.secret('redaction-key', fresh), 'base64url');
   const viewerTokenKey = Buffer.from(await store.secret('viewer-token-key', fresh), 'base64url');
+  // Derived once per tenant, not once per event: an HMAC costs about as much as the redaction it keys.
+  const redactionKeys = new BoundedCache<string, Buffer>(10_000);
   return {
     cursorKey,
     viewerTokenKey,
-    redactionKey: (tenant) => createHmac('sha256', redactionRoot).update(tenant, 'utf8').digest(),
+    redactionKey(tenant) {
+      let key = redactionKeys.get(tenant);
+      if (!key) redactionKeys.set(tenant, (key = createHmac('sha256', redactionRoot).update(tenant, 'utf8').digest()));
+      return key;
+    },
   };
 }

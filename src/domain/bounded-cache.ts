@@ -16,4 +16,8 @@ export class BoundedCache<K, V> {
     if (this.entries.size >= this.max) this.entries.clear();
     this.entries.set(key, value);
   }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }

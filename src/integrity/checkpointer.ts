@@ -135,7 +135,11 @@ export class Checkpointer {
     });
   }
 
-  /** Signs every tenant whose tree is larger than its latest checkpoint (or whose last check failed). */
+  /**
+   * Signs every tenant whose tree is larger than its latest checkpoint (or whose last check
+   * failed), then stores all the new checkpoints in one transaction: one commit per tick however
+   * many tenants grew, rather than one each.
+   */
   private async signGrown(): Promise<void> {
     const { store, logger } = this.options;
     let tenants: string[];
@@ -145,16 +149,24 @@ export class Checkpointer {
       logger?.warn({ err }, 'checkpoints: cannot list tenants; trying again at the next tick');
       return;
     }
+    const signed: CheckpointRecord[] = [];
     for (const tenant of tenants) {
       try {
         const head = await store.treeHead(tenant);
         const known = this.signedSize.get(tenant) ?? (await store.latestCheckpoint(tenant))?.size ?? 0;
         this.signedSize.set(tenant, known);
-        if (head.size !== known || this.alarms.has(tenant)) await this.checkpointNow(tenant);
+        if (head.size === known && !this.alarms.has(tenant)) continue;
+        const { fresh } = await this.queued(tenant, () => this.nextCheckpoint(tenant));
+        if (fresh) signed.push(fresh);
       } catch (err) {
         // An alarm was logged when raised; anything else (the store not answering) waits a tick.
         if (!(err instanceof IntegrityAlarm)) logger?.warn({ err, tenant }, 'checkpoints: cannot sign; trying again at the next tick');
       }
+    }
+    try {
+      await this.store(signed);
+    } catch (err) {
+      logger?.warn({ err }, 'checkpoints: cannot store; trying again at the next tick');
     }
   }
 
@@ -164,30 +176,47 @@ export class Checkpointer {
     return run;
   }
 
-  /** The check and the signature, in that order; call through `queued`. */
+  /** The check, the signature and storing it; call through `queued`. */
   private async signIfGrown(tenant: string): Promise<CheckpointRecord | null> {
+    const { latest, fresh } = await this.nextCheckpoint(tenant);
+    if (fresh) await this.store([fresh]);
+    return fresh ?? latest;
+  }
+
+  /**
+   * The latest stored checkpoint, and a new one signed over the tree now when it grew (not yet
+   * stored). Throws IntegrityAlarm when the tree does not extend the latest checkpoint.
+   */
+  private async nextCheckpoint(tenant: string): Promise<{ latest: CheckpointRecord | null; fresh: CheckpointRecord | null }> {
     const { store, signer } = this.options;
     const head = await store.treeHead(tenant);
-    if (head.size === 0) return null;
+    if (head.size === 0) return { latest: null, fresh: null };
     const latest = await store.latestCheckpoint(tenant);
     if (latest) {
       const previous = parseCheckpoint(parseNote(latest.note).text);
       await this.checkExtends(tenant, previous, head);
       if (previous.size === head.size) {
         this.signedSize.set(tenant, head.size);
-        return latest;
+        return { latest, fresh: null };
       }
     }
-    const record: CheckpointRecord = {
+    const fresh: CheckpointRecord = {
       tenant,
       size: head.size,
       note: signCheckpoint(signer, this.origin(tenant), head.size, head.root),
       createdAt: new Date().toISOString(),
     };
-    await store.saveCheckpoint(record);
-    this.signedSize.set(tenant, head.size);
-    this.signedAt.set(tenant, Date.now());
-    return record;
+    return { latest, fresh };
+  }
+
+  private async store(records: readonly CheckpointRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.options.store.saveCheckpoints(records);
+    const now = Date.now();
+    for (const { tenant, size } of records) {
+      this.signedSize.set(tenant, size);
+      this.signedAt.set(tenant, now);
+    }
   }
 
   /**

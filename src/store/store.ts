@@ -226,7 +226,8 @@ export interface Store {
   treeHead(tenant: string): Promise<TreeHead>;
   /** Stored hash tiles (C2SP tlog-tiles layout); missing keys are absent from the map. */
   readTiles(tenant: string, keys: TileKey[]): Promise<Map<string, Uint8Array>>;
-  saveCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
+  /** Stores signed checkpoints in one transaction (one commit however many tenants); one already stored at (tenant, size) is kept. */
+  saveCheckpoints(checkpoints: readonly CheckpointRecord[]): Promise<void>;
   latestCheckpoint(tenant: string): Promise<CheckpointRecord | null>;
   /** Tenants that have at least one event, for background jobs (checkpointing, retention). */
   tenants(): Promise<string[]>;

@@ -154,12 +154,14 @@ export class PostgresStore implements Store {
     });
   }
 
-  async saveCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+  async saveCheckpoints(checkpoints: readonly CheckpointRecord[]): Promise<void> {
+    if (checkpoints.length === 0) return;
     await guard(async () => {
-      const tenantId = (await this.dict.tenants([checkpoint.tenant])).get(checkpoint.tenant)!;
+      const ids = await this.dict.tenants(checkpoints.map((c) => c.tenant));
       await this.pool.query(
-        'INSERT INTO checkpoints (tenant_id, size, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [tenantId, checkpoint.size, checkpoint.note, checkpoint.createdAt],
+        `INSERT INTO checkpoints (tenant_id, size, note, created_at)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`,
+        [checkpoints.map((c) => ids.get(c.tenant)), checkpoints.map((c) => c.size), checkpoints.map((c) => c.note), checkpoints.map((c) => c.createdAt)],
       );
     });
   }

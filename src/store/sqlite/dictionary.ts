@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { actorAliases } from '../../domain/actor.js';
+import { BoundedCache } from '../../domain/bounded-cache.js';
 import type { Actor, Resource } from '../../domain/event.js';
 
 /** Kinds of interned strings in the `terms` table. */
@@ -14,6 +15,8 @@ export const TERM = {
 } as const;
 export type TermKind = (typeof TERM)[keyof typeof TERM];
 
+const CACHE_ENTRIES = 150_000;
+
 /** Kinds of resource aliases. */
 export const RESOURCE_ALIAS = { name: 1, path: 2, id: 3 } as const;
 
@@ -25,10 +28,12 @@ export function resourceKey(resource: Resource): string {
 /**
  * Interns repeated strings into integer keys, with an in-process cache. Owned by one SqliteStore
  * (the only writer of its database file). The cache may hold ids inserted by a transaction that
- * later rolled back, so the store calls `forget()` whenever a write transaction fails.
+ * later rolled back, so the store calls `forget()` whenever a write transaction fails. The cache
+ * is bounded (about 20 MB): a large deployment has millions of actors, resources and aliases,
+ * and a miss costs one indexed lookup.
  */
 export class Dictionary {
-  private readonly cache = new Map<string, number>();
+  private readonly cache = new BoundedCache<string, number>(CACHE_ENTRIES);
   private readonly stmt;
 
   constructor(db: Database.Database) {
@@ -125,7 +130,7 @@ export class Dictionary {
   }
 
   private once(key: string, insert: () => unknown): void {
-    if (this.cache.has(key)) return;
+    if (this.cache.get(key) !== undefined) return;
     insert();
     this.cache.set(key, 1);
   }

@@ -88,7 +88,8 @@ export class SqliteStore implements Store, Summaries {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -65536');
+    // 16 MB: the OS page cache holds the rest of a large file; RSS stays bounded (docs/operations.md).
+    this.db.pragma('cache_size = -16384');
     this.db.pragma('temp_store = MEMORY');
     migrate(this.db);
     this.dict = new Dictionary(this.db);
@@ -168,12 +169,14 @@ export class SqliteStore implements Store, Summaries {
     return tenantId === undefined ? new Map() : this.trees.readTiles(tenantId, keys);
   }
 
-  async saveCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
-    const tenantId = this.dict.tenant(checkpoint.tenant);
+  async saveCheckpoints(checkpoints: readonly CheckpointRecord[]): Promise<void> {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) VALUES (?, ?, ?, ?)');
+    // Tenant ids first, outside the transaction: a rollback must not leave ids in the dictionary's cache.
+    const rows = checkpoints.map((c) => [this.dict.tenant(c.tenant), c.size, c.note, c.createdAt] as const);
     guard(() =>
-      this.db
-        .prepare('INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) VALUES (?, ?, ?, ?)')
-        .run(tenantId, checkpoint.size, checkpoint.note, checkpoint.createdAt),
+      this.db.transaction(() => {
+        for (const row of rows) insert.run(...row);
+      })(),
     );
   }
 
