@@ -7,7 +7,7 @@
  *
  * Fills a SQLite store with N events of one tenant (realistic fields, prepared as ingest
  * prepares them: redaction, user-agent parsing), then starts the real server on it in a child
- * process — `vigil serve` as an operator runs it: the compiled build (`npm run build`, done
+ * process — `vigil serve` as an operator runs it (with `npm start`'s Node flags): the compiled build (`npm run build`, done
  * first) or, with `--runtime tsx`, the sources through tsx — and streams `GET /v1/audit/export`
  * over a socket while sampling the child's RSS from /proc. Prints rows/s, MB/s and the child's
  * peak RSS (VmHWM: the kernel's high-water mark, so no spike between samples is missed). `--keep DIR` keeps the filled store in DIR and reuses it
@@ -21,16 +21,15 @@ import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../src/auth/api-key.js';
 import type { EventInput } from '../src/domain/event.js';
 import { prepareEvent } from '../src/domain/prepare.js';
 import { formatMicros } from '../src/domain/time.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { REPO, SERVER_NODE_FLAGS } from './server.js';
 
 const TENANT = 'bench';
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +52,7 @@ async function measure(events: number, format: string, runtime: string, jsonFile
     const port = await freePort();
     // tsc emits even when some file has type errors; the run then uses what was emitted.
     if (runtime === 'dist') spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
-    const entry = runtime === 'dist' ? ['bin/vigil.js', 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'];
+    const entry = [...SERVER_NODE_FLAGS, ...(runtime === 'dist' ? ['bin/vigil.js', 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'])];
     const child = spawn(process.execPath, entry, {
       cwd: REPO,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', VIGIL_DATA_DIR: dir, VIGIL_ADMIN_KEY: token, VIGIL_DATABASE_URL: '' },

@@ -13,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Node's flags for the server, read from `npm start` (package.json): the heap cap of docs/operations.md "Memory". */
+export const SERVER_NODE_FLAGS = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts.start as string)
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
+
 export type StoreConfig = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string };
 
 /** How the server runs: compiled JavaScript (bench/compile.ts), as in production, or from source through tsx. */
@@ -67,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const runtime = options.runtime;
   const program = runtime.kind === 'tsx' ? ['--import', 'tsx', ...entry] : [path.join(runtime.dir, entry[0]!.replace(/\.ts$/, '.js')), ...entry.slice(1)];
-  const args = [...profile, ...program];
+  const args = [...SERVER_NODE_FLAGS, ...profile, ...program];
   const log = openSync(options.logFile, 'a');
   const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', log, log] });
   closeSync(log);

@@ -35,7 +35,8 @@ export class Ingestor {
     options: IngestorOptions = {},
   ) {
     this.maxGroupEvents = options.maxGroupEvents ?? 10_000;
-    this.maxQueuedEvents = options.maxQueuedEvents ?? 200_000;
+    // Three full groups: enough to keep the writer busy, and a bounded heap (docs/operations.md, Memory).
+    this.maxQueuedEvents = options.maxQueuedEvents ?? 30_000;
   }
 
   /** Resolves once the request's events are durably stored (or refused as a whole). */

@@ -186,11 +186,12 @@ export class QueryCompiler {
     return intersect(p, 'actor_id', sets);
   }
 
+  /**
+   * Resource filters. A `resource_type` narrows the ids the other filters found; standing alone
+   * it is a subquery, never a list of every resource of the type (thousands in a large tenant).
+   */
   private async resources(p: Params, tenantId: number, f: EventFilter) {
     const sets: number[][] = [];
-    if (f.resourceType?.length) {
-      sets.push(await this.ids('SELECT id FROM resources WHERE tenant_id = $1 AND type = ANY($2::text[])', [tenantId, f.resourceType]));
-    }
     if (f.resourceId?.length) {
       sets.push(await this.ids('SELECT id FROM resources WHERE tenant_id = $1 AND ext_id = ANY($2::text[])', [tenantId, f.resourceId]));
     }
@@ -218,6 +219,14 @@ export class QueryCompiler {
           [tenantId, `${likeLiteral(f.pathPrefix)}%`],
         ),
       );
+    }
+    const types = f.resourceType;
+    if (types?.length && sets.length === 0) {
+      return `resource_id IN (SELECT id FROM resources WHERE tenant_id = ${p.add(tenantId)} AND type = ANY(${p.add(types)}::text[]))`;
+    }
+    if (types?.length) {
+      const found = intersectIds(sets);
+      sets.push(await this.ids('SELECT id FROM resources WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND type = ANY($3::text[])', [tenantId, found, types]));
     }
     return intersect(p, 'resource_id', sets);
   }
@@ -247,10 +256,15 @@ export class QueryCompiler {
   }
 }
 
+/** The ids in every one of `sets`. */
+function intersectIds(sets: number[][]): number[] {
+  const [first, ...rest] = sets.map((s) => new Set(s));
+  return [...first!].filter((id) => rest.every((s) => s.has(id)));
+}
+
 /** AND of several id sets on one column, resolved to one list; null (no match) when it is empty. */
 function intersect(p: Params, column: string, sets: number[][]): string | null | undefined {
   if (sets.length === 0) return undefined;
-  const [first, ...rest] = sets.map((s) => new Set(s));
-  const ids = [...first!].filter((id) => rest.every((s) => s.has(id)));
+  const ids = intersectIds(sets);
   return ids.length ? anyOf(p, column, ids) : null;
 }

@@ -34,7 +34,7 @@ export class FilterCompiler {
   private readonly aliasActors;
   private readonly actorsByExtId;
   private readonly actorsByType;
-  private readonly resourcesByType;
+  private readonly resourcesOfType;
   private readonly resourcesByExtId;
   private readonly resourcesByAlias;
   private readonly resourcesByAliasLike;
@@ -51,7 +51,9 @@ export class FilterCompiler {
     this.aliasActors = ids<[number, string]>('SELECT actor_id AS id FROM actor_aliases WHERE tenant_id = ? AND alias = ?');
     this.actorsByExtId = ids<[number, string]>('SELECT id FROM actors WHERE tenant_id = ? AND ext_id = ?');
     this.actorsByType = ids<[number, string]>('SELECT id FROM actors WHERE tenant_id = ? AND type = ?');
-    this.resourcesByType = ids<[number, string]>('SELECT id FROM resources WHERE tenant_id = ? AND type = ?');
+    this.resourcesOfType = ids<[number, string, string]>(
+      'SELECT id FROM resources WHERE tenant_id = ? AND type = ? AND id IN (SELECT value FROM json_each(?))',
+    );
     this.resourcesByExtId = ids<[number, string]>('SELECT id FROM resources WHERE tenant_id = ? AND ext_id = ?');
     this.resourcesByAlias = ids<[number, string]>(
       `SELECT resource_id AS id FROM resource_aliases WHERE tenant_id = ? AND kind IN (${RESOURCE_ALIAS.name}, ${RESOURCE_ALIAS.path}) AND alias = ?`,
@@ -142,10 +144,13 @@ export class FilterCompiler {
     return intersect('actor_id', sets);
   }
 
+  /**
+   * Resource filters. A `resource_type` narrows the ids the other filters found; standing alone
+   * it is a subquery, never a list of every resource of the type (thousands in a large tenant).
+   */
   private resources(tenantId: number, f: EventFilter): Where | null | undefined {
     const sets: Set<number>[] = [];
     const collect = idCollector(sets);
-    collect(f.resourceType, (v) => this.resourcesByType.all(tenantId, v));
     collect(f.resourceId, (v) => this.resourcesByExtId.all(tenantId, v));
     collect(f.resourcePath, (v) => this.resourcesByAlias.all(tenantId, v));
     collect(f.resource === undefined ? undefined : [f.resource], (v) =>
@@ -154,6 +159,16 @@ export class FilterCompiler {
     collect(f.pathPrefix === undefined ? undefined : [f.pathPrefix], (v) =>
       this.resourcesByPathPrefix.all(tenantId, v, `${v}\u{10FFFF}`),
     );
+    const types = f.resourceType;
+    if (!types?.length) return intersect('resource_id', sets);
+    if (sets.length === 0) {
+      return {
+        sql: `resource_id IN (SELECT id FROM resources WHERE tenant_id = ? AND type IN (${types.map(() => '?').join(', ')}))`,
+        params: [tenantId, ...types],
+      };
+    }
+    const found = JSON.stringify(intersectIds(sets));
+    collect(types, (type) => this.resourcesOfType.all(tenantId, type, found));
     return intersect('resource_id', sets);
   }
 
@@ -209,10 +224,15 @@ function anyOf(parts: Where[]): Where {
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
+/** The ids in every one of `sets`. */
+function intersectIds(sets: Set<number>[]): number[] {
+  const [first, ...rest] = sets;
+  return [...first!].filter((id) => rest.every((s) => s.has(id)));
+}
+
 /** AND of several id sets on one column, resolved to one list; null when it is empty. */
 function intersect(column: string, sets: Set<number>[]): Where | null | undefined {
   if (sets.length === 0) return undefined;
-  const [first, ...rest] = sets;
-  const ids = [...first!].filter((id) => rest.every((s) => s.has(id)));
+  const ids = intersectIds(sets);
   return ids.length ? inList(column, ids) : null;
 }
