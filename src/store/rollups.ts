@@ -106,6 +106,36 @@ export class RollupDeltas {
     }
   }
 
+  /** The tenants that have deltas. */
+  tenants(): IterableIterator<number> {
+    return this.byTenant.keys();
+  }
+
+  /** Adds `other`'s deltas to these; `other` gives up its maps and must not be used afterwards. */
+  absorb(other: RollupDeltas): void {
+    for (const [tenantId, hours] of other.byTenant) {
+      const mine = this.byTenant.get(tenantId);
+      if (!mine) {
+        this.byTenant.set(tenantId, hours);
+        continue;
+      }
+      for (const [hour, cells] of hours) {
+        const myCells = mine.get(hour);
+        if (!myCells) {
+          mine.set(hour, cells);
+          continue;
+        }
+        for (const [key, cell] of cells) {
+          const current = myCells.get(key);
+          if (current) {
+            current.count += cell.count;
+            current.failures += cell.failures;
+          } else myCells.set(key, cell);
+        }
+      }
+    }
+  }
+
   /** Every hour row (of the HOURLY sources), then every day row, of the group. */
   *rows(): Generator<RollupRow> {
     for (const [tenantId, hours] of this.byTenant) {

@@ -9,7 +9,7 @@ import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequence
 import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { TERM, type Dictionary } from './dictionary.js';
-import { RollupWriter } from './rollups.js';
+import { SqliteRollups } from './rollups.js';
 import type { TenantTree, TreeCache } from './tree-cache.js';
 
 /** 16 bytes of a UUID string. */
@@ -25,7 +25,7 @@ export function uuidBytes(id: string): Buffer {
  */
 export class Appender {
   private readonly stmt;
-  private readonly rollups: RollupWriter;
+  private readonly rollups: SqliteRollups;
 
   /** `integrity: false` skips leaf hashing and tile writes: a benchmark-only switch (SqliteStoreOptions). */
   constructor(
@@ -40,7 +40,7 @@ export class Appender {
         resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
-    this.rollups = new RollupWriter(db);
+    this.rollups = new SqliteRollups(db);
   }
 
   /**
@@ -48,7 +48,8 @@ export class Appender {
    * Durable when it returns (the WAL is synced at commit with synchronous=FULL).
    */
   append(requests: readonly AppendRequest[]): AppendResult[] {
-    let grown: [number, TenantTree][] = [];
+    let grown = new Map<number, TenantTree>();
+    let committed = (): void => undefined;
     let results: AppendResult[];
     try {
       results = this.db.transaction(() => {
@@ -56,12 +57,13 @@ export class Appender {
         const sequencer = this.sequencer(requests);
         // Step 2: decide each request (new, duplicate, or conflict refusing that request alone).
         const out = requests.map((request) => sequencer.add(request));
-        // Step 3: write the new events and their summary rollups.
+        // Step 3: write the new events, counting them for the summary rollups.
         const rollups = new RollupDeltas();
         for (const sealed of sequencer.sealed) this.insert(sealed, rollups);
-        this.rollups.write(rollups);
         // Step 4: extend each tenant's Merkle tiles, in the same transaction as its events.
         grown = this.extendTrees(sequencer.leaves);
+        // Step 5: the rollups, written with those of earlier appends about once a second.
+        committed = this.rollups.stage(rollups, sequencer.sealed.length, (tenantId) => (grown.get(tenantId) ?? this.trees.get(tenantId)).size);
         return out;
       }).immediate();
     } catch (err) {
@@ -69,9 +71,20 @@ export class Appender {
       this.dict.forget();
       throw err;
     }
-    // Step 5: committed — only now do the cached tree heads move forward.
+    // Step 6: committed — only now do the cached tree heads and the waiting rollups move forward.
     for (const [tenantId, tree] of grown) this.trees.set(tenantId, tree);
+    committed();
     return results;
+  }
+
+  /** Writes the rollups still waiting in memory (summaries read the table; purges and closing need it whole). */
+  flushRollups(): void {
+    this.rollups.flush((tenantId) => this.trees.get(tenantId).size);
+  }
+
+  /** At open: the rollups of events a crashed process had counted only in memory. */
+  recoverRollups(): void {
+    this.rollups.recover();
   }
 
   private sequencer(requests: readonly AppendRequest[]): Sequencer {
@@ -134,15 +147,15 @@ export class Appender {
   }
 
   /** Writes each tenant's new tiles and head; returns the new heads to publish after COMMIT. */
-  private extendTrees(leaves: ReadonlyMap<number, Uint8Array[]>): [number, TenantTree][] {
-    const grown: [number, TenantTree][] = [];
+  private extendTrees(leaves: ReadonlyMap<number, Uint8Array[]>): Map<number, TenantTree> {
+    const grown = new Map<number, TenantTree>();
     for (const [tenantId, tenantLeaves] of leaves) {
       const tree = this.trees.get(tenantId);
       const outcome: AppendOutcome = this.integrity
         ? appendLeaves(tree.size, tree.edge, tenantLeaves, tree.range)
         : { size: tree.size + tenantLeaves.length, root: EMPTY_ROOT, range: new CompactRange(), writes: [], edge: new Map() };
       this.trees.write(tenantId, outcome);
-      grown.push([tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge, range: outcome.range }]);
+      grown.set(tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge, range: outcome.range });
     }
     return grown;
   }

@@ -244,6 +244,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE rollups_v4 RENAME TO rollups;
     `,
   },
+  {
+    version: 5,
+    name: 'rollup marks: rollups written every second, not in every append',
+    sql: `
+      -- Rollups count every event of a tenant with seq < its mark (sqlite/rollups.ts). Events
+      -- above the mark are counted in memory and written within a second; after a crash the
+      -- store counts them again from the events when it opens. Until now rollups were written in
+      -- every append, so they are complete up to each tree's size.
+      CREATE TABLE rollup_marks (tenant_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+      INSERT INTO rollup_marks (tenant_id, seq) SELECT tenant_id, size FROM tree_heads;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version, each in its own transaction. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RollupDeltas, RollupRow } from '../rollups.js';
+import { RollupDeltas, type RollupRow } from '../rollups.js';
 
 /** Rows per upsert statement: fewer statements, the same b-tree work. */
 const ROWS_PER_STATEMENT = 64;
@@ -11,33 +11,108 @@ function upsertSql(rows: number): string {
     DO UPDATE SET count = count + excluded.count, failures = failures + excluded.failures`;
 }
 
-/**
- * Writes an append group's rollup deltas (store/rollups.ts) into the `rollups` table
- * (migrations 3 and 4): each (tenant, dimension, span, bucket, value, log) of the group once,
- * 64 rows per statement. Called inside the append transaction, so rollups commit or roll back
- * with the events they count.
- */
-export class RollupWriter {
-  private readonly many;
-  private readonly one;
+/** Counted events wait in memory at most this long before their rollups are written… */
+const WRITE_INTERVAL_MS = 1000;
+/** …or until this many wait (bounds the memory of the deltas). */
+const WRITE_EVENTS = 10_000;
 
-  constructor(db: Database.Database) {
-    this.many = db.prepare(upsertSql(ROWS_PER_STATEMENT));
-    this.one = db.prepare(upsertSql(1));
+/**
+ * The `rollups` table (migrations 3–5) kept from the append path. Upserting every group's
+ * deltas in its own transaction dirtied the same rollup pages at every commit (a third of the
+ * append's cost, bench/write-path.ts), so the deltas of the appends of about a second are folded
+ * in memory and written together, inside the append transaction that comes due. Each tenant's
+ * `rollup_marks.seq` says which events the table counts (seq < mark); the events above it are
+ * counted again from the `events` table by `recover()` when the store opens after a crash, so the
+ * rollups are exact whatever happened. Readers of rollups call `flush()` first.
+ */
+export class SqliteRollups {
+  private pending = new RollupDeltas();
+  private pendingEvents = 0;
+  private writtenAt = Date.now();
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      many: db.prepare(upsertSql(ROWS_PER_STATEMENT)),
+      one: db.prepare(upsertSql(1)),
+      mark: db.prepare('INSERT INTO rollup_marks (tenant_id, seq) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq'),
+      behind: db.prepare<[], { tenantId: number; size: number; mark: number }>(
+        `SELECT h.tenant_id AS tenantId, h.size, coalesce(m.seq, 0) AS mark
+         FROM tree_heads h LEFT JOIN rollup_marks m ON m.tenant_id = h.tenant_id WHERE h.size > coalesce(m.seq, 0)`,
+      ),
+      tail: db
+        .prepare<[number, number], unknown[]>(
+          `SELECT ts, log, success, action_id, category_id, actor_id, resource_id, source_id, service_id, environment_id
+           FROM events WHERE tenant_id = ? AND seq >= ?`,
+        )
+        .raw(),
+    };
   }
 
-  write(deltas: RollupDeltas): void {
+  /**
+   * Inside an append transaction: takes the group's deltas (`events` events) and, when a second
+   * has passed or many events wait, writes them with those waiting and moves the marks to the
+   * tree sizes this transaction commits (`sizeAfter`). Returns what to do once it has committed;
+   * on a rollback nothing changes in memory.
+   */
+  stage(group: RollupDeltas, events: number, sizeAfter: (tenantId: number) => number): () => void {
+    if (this.pendingEvents + events < WRITE_EVENTS && Date.now() - this.writtenAt < WRITE_INTERVAL_MS) {
+      return () => {
+        this.pending.absorb(group);
+        this.pendingEvents += events;
+      };
+    }
+    this.write(this.pending);
+    this.write(group);
+    for (const tenantId of new Set([...this.pending.tenants(), ...group.tenants()])) this.stmt.mark.run(tenantId, sizeAfter(tenantId));
+    return () => this.reset();
+  }
+
+  /** Writes the waiting deltas in a transaction of their own (before summaries, purges, closing). */
+  flush(sizeOf: (tenantId: number) => number): void {
+    if (this.pendingEvents === 0) return;
+    this.db.transaction(() => {
+      this.write(this.pending);
+      for (const tenantId of this.pending.tenants()) this.stmt.mark.run(tenantId, sizeOf(tenantId));
+    }).immediate();
+    this.reset();
+  }
+
+  /** Counts into the rollups the events above each tenant's mark: those a crashed process held in memory. */
+  recover(): void {
+    const behind = this.stmt.behind.all();
+    if (behind.length === 0) return;
+    this.db.transaction(() => {
+      for (const { tenantId, size, mark } of behind) {
+        const deltas = new RollupDeltas();
+        for (const row of this.stmt.tail.iterate(tenantId, mark)) {
+          const [tsUs, log, success, ...values] = row as number[];
+          deltas.add({ tenantId, tsUs: tsUs!, log: log!, success: success === 1, values: values as (number | null)[] });
+        }
+        this.write(deltas);
+        this.stmt.mark.run(tenantId, size);
+      }
+    }).immediate();
+  }
+
+  private reset(): void {
+    this.pending = new RollupDeltas();
+    this.pendingEvents = 0;
+    this.writtenAt = Date.now();
+  }
+
+  private write(deltas: RollupDeltas): void {
     const params: number[] = [];
     let pending = 0;
     for (const row of deltas.rows()) {
       pushRow(params, row);
       if (++pending === ROWS_PER_STATEMENT) {
-        this.many.run(params);
+        this.stmt.many.run(params);
         params.length = 0;
         pending = 0;
       }
     }
-    for (let i = 0; i < params.length; i += 8) this.one.run(params.slice(i, i + 8));
+    for (let i = 0; i < params.length; i += 8) this.stmt.one.run(params.slice(i, i + 8));
   }
 }
 

@@ -95,6 +95,7 @@ export class SqliteStore implements Store, Summaries {
     this.dict = new Dictionary(this.db);
     this.trees = new TreeCache(this.db);
     this.appender = new Appender(this.db, this.dict, this.trees, this.options.integrity ?? true);
+    this.appender.recoverRollups();
     this.filters = new FilterCompiler(this.db, this.dict);
     this.jobs = new SqliteJobs(this.db);
     this.retention = new SqliteRetention(this.db, this.dict);
@@ -104,7 +105,12 @@ export class SqliteStore implements Store, Summaries {
 
   async close(): Promise<void> {
     this.bulk?.close();
-    if (this.db?.open) this.db.close();
+    if (!this.db?.open) return;
+    try {
+      guard(() => this.appender?.flushRollups());
+    } finally {
+      this.db.close();
+    }
   }
 
   async ping(): Promise<void> {
@@ -270,10 +276,14 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number> {
-    return guard(() => this.retention.purge(tenant, range, limit));
+    return guard(() => {
+      this.appender.flushRollups();
+      return this.retention.purge(tenant, range, limit);
+    });
   }
 
   async summarize(query: SummaryQuery): Promise<SummaryCounts> {
+    guard(() => this.appender.flushRollups());
     return this.summaries.summarize(query);
   }
 }
