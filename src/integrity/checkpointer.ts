@@ -164,7 +164,7 @@ export class Checkpointer {
       }
     }
     try {
-      await this.store(signed);
+      await this.saveSigned(signed);
     } catch (err) {
       logger?.warn({ err }, 'checkpoints: cannot store; trying again at the next tick');
     }
@@ -179,7 +179,7 @@ export class Checkpointer {
   /** The check, the signature and storing it; call through `queued`. */
   private async signIfGrown(tenant: string): Promise<CheckpointRecord | null> {
     const { latest, fresh } = await this.nextCheckpoint(tenant);
-    if (fresh) await this.store([fresh]);
+    if (fresh) await this.saveSigned([fresh]);
     return fresh ?? latest;
   }
 
@@ -209,7 +209,8 @@ export class Checkpointer {
     return { latest, fresh };
   }
 
-  private async store(records: readonly CheckpointRecord[]): Promise<void> {
+  /** Stores new checkpoints together, then remembers them as this process's latest. */
+  private async saveSigned(records: readonly CheckpointRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.options.store.saveCheckpoints(records);
     const now = Date.now();
