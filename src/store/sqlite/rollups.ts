@@ -17,9 +17,9 @@ const WRITE_INTERVAL_MS = 1000;
 const WRITE_EVENTS = 10_000;
 
 /**
- * The `rollups` table (migrations 3–5) kept from the append path. Upserting every group's
- * deltas in its own transaction dirtied the same rollup pages at every commit (a third of the
- * append's cost, bench/write-path.ts), so the deltas of the appends of about a second are folded
+ * The `rollups` table (migrations 3–5) kept from the append path. Upserting each group's deltas
+ * in its append transaction dirtied the same rollup pages at every commit (a third of the
+ * append's cost, BENCHMARKS.md), so the deltas of the appends of about a second are folded
  * in memory and written together, inside the append transaction that comes due. Each tenant's
  * `rollup_marks.seq` says which events the table counts (seq < mark); the events above it are
  * counted again from the `events` table by `recover()` when the store opens after a crash, so the
