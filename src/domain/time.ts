@@ -5,18 +5,44 @@
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
 
-/** Parses an RFC 3339 / ISO 8601 time with a zone into microseconds; `null` when malformed. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date, exact for every year (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/**
+ * Parses an RFC 3339 / ISO 8601 time with a zone into microseconds; `null` when malformed or not
+ * a real date (2026-02-31, 24:00, a zone past ±23:59). Arithmetic rather than Date.parse: every
+ * ingested event's time passes through here twice.
+ */
 export function parseTimeMicros(text: string): number | null {
   const m = RFC3339.exec(text);
   if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac = '', zone] = m;
-  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${zone!.toUpperCase()}`);
-  if (Number.isNaN(ms)) return null;
-  // Date.parse accepts 2026-02-31; reject dates that do not round-trip.
-  const check = new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!));
-  if (check.getUTCDate() !== +d! || check.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +s! > 59) return null;
-  const micros = Number(frac.padEnd(6, '0').slice(0, 6));
-  return ms * 1000 + micros;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return null;
+  const zone = m[8]!;
+  let offsetMinutes = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const zoneHours = Number(zone.slice(1, 3));
+    const zoneMinutes = Number(zone.slice(4, 6));
+    if (zoneHours > 23 || zoneMinutes > 59) return null;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
+  }
+  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60;
+  const micros = Number((m[7] ?? '').padEnd(6, '0').slice(0, 6));
+  return seconds * 1_000_000 + micros;
 }
 
 /** Formats microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
