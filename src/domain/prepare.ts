@@ -10,6 +10,7 @@ import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { classifyAction, defaultLog } from './catalogue.js';
 import { VigilError, invalid } from './errors.js';
 import type { ClientInfo, EventInput, Outcome, PreparedEvent, RequestInfo } from './event.js';
+import { keptMembers } from './members.js';
 import { DEFAULT_RULES, redactEvent, type RedactionRules } from './redaction.js';
 import { formatMicros, parseTimeMicros } from './time.js';
 import { describeClient } from './user-agent.js';
@@ -41,8 +42,7 @@ export function idempotentEventId(tenant: string, idempotencyKey: string, index:
 
 /** `object` without `undefined` and `null` members; `undefined` when nothing is left. */
 function compact<T extends object>(object: T): T | undefined {
-  const entries = Object.entries(object).filter(([, v]) => v !== undefined && v !== null);
-  return entries.length > 0 ? (Object.fromEntries(entries) as T) : undefined;
+  return keptMembers(object, (value) => value === undefined || value === null);
 }
 
 function occurredAt(input: EventInput, nowUs: number): string {

@@ -15,6 +15,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { BoundedCache } from './bounded-cache.js';
+import { keptMembers } from './members.js';
 import type { Change, ContextValue, EventInput, JsonValue } from './event.js';
 import { joinPath } from './validate.js';
 
@@ -182,22 +183,36 @@ interface Span {
 const ASSIGNMENT =
   /(?<![\w-])["']?(?<name>[A-Za-z_][\w.-]{0,63})["']?\s*(?:=|:(?=\s*["']))\s*(?:"(?<dq>[^"]*)"|'(?<sq>[^']*)'|(?:(?:Bearer|Basic|Digest|Token|Bot)\s+)?(?<bare>[^\s&;,#"']+))/dg;
 
-const scanners = new WeakMap<RegExp, RegExp>();
+/** A pattern compiled twice: `probe` (no flags added) answers "any match?" cheaply; `scan` has the `g` and `d` flags that finding spans needs. */
+interface Scanner {
+  probe: RegExp;
+  scan: RegExp;
+}
 
-/** The pattern with the `g` and `d` flags that scanning needs (compiled once per pattern). */
-function scanner(pattern: RegExp): RegExp {
+const scanners = new WeakMap<RegExp, Scanner>();
+
+function scanner(pattern: RegExp): Scanner {
   let compiled = scanners.get(pattern);
   if (!compiled) {
-    const flags = new Set([...pattern.flags, 'g', 'd']);
-    compiled = new RegExp(pattern.source, [...flags].join(''));
+    const flags = [...pattern.flags].filter((f) => f !== 'g' && f !== 'y').join('');
+    compiled = { probe: new RegExp(pattern.source, flags), scan: new RegExp(pattern.source, [...new Set([...flags, 'g', 'd'])].join('')) };
     scanners.set(pattern, compiled);
   }
   return compiled;
 }
 
+/**
+ * Every match of `pattern` in `text`. Most strings hold no credential: one `test` says so without
+ * what `matchAll` costs on every call (a copy of the RegExp, an iterator, match indices).
+ */
+function matches(text: string, pattern: RegExp): IterableIterator<RegExpMatchArray> | readonly [] {
+  const { probe, scan } = scanner(pattern);
+  return probe.test(text) ? text.matchAll(scan) : [];
+}
+
 function patternSpans(text: string, rule: CredentialPattern): Span[] {
   const spans: Span[] = [];
-  for (const match of text.matchAll(scanner(rule.pattern))) {
+  for (const match of matches(text, rule.pattern)) {
     const [start, end] = match.indices?.groups?.['secret'] ?? match.indices![0]!;
     const secret = text.slice(start, end);
     if (secret.length > 0 && (!rule.accept || rule.accept(secret, text))) spans.push({ start, end, kind: rule.kind });
@@ -207,7 +222,7 @@ function patternSpans(text: string, rule: CredentialPattern): Span[] {
 
 function assignmentSpans(text: string, rules: RedactionRules): Span[] {
   const spans: Span[] = [];
-  for (const match of text.matchAll(ASSIGNMENT)) {
+  for (const match of matches(text, ASSIGNMENT)) {
     const name = match.groups!['name']!;
     const groups = match.indices!.groups!;
     const range = groups['dq'] ?? groups['sq'] ?? groups['bare'];
@@ -348,7 +363,7 @@ export type RedactableEvent = Pick<
 
 /** Drops keys whose value is `undefined`, so that the result's JSON equals its shape. */
 function defined<T extends object>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as T;
+  return keptMembers(object, (value) => value === undefined) ?? ({} as T);
 }
 
 /**
