@@ -252,6 +252,27 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
       });
     });
 
+    describe('aliases', () => {
+      it('finds an actor and a resource seen again under new names by every name they had', async () => {
+        const T = 'aliases';
+        const mk = (i: number, o: Partial<PreparedEvent>) => preparedEvent({ tenant: T, atUs: T0 + i * MINUTE, ...o });
+        await appendOne(
+          mk(0, { actor: { type: 'user', id: 'u_7', name: 'Ann' }, resource: { type: 'secret', id: 'sec_7', name: 'OLD_NAME' } }),
+          mk(1, { actor: { type: 'user', id: 'u_7', name: 'Ann' }, resource: { type: 'secret', id: 'sec_7', name: 'OLD_NAME' } }),
+        );
+        // A later request: the same actor and resource, now with an email and a new name.
+        await appendOne(
+          mk(2, { actor: { type: 'user', id: 'u_7', name: 'Ann', email: 'ann@acme.example' }, resource: { type: 'secret', id: 'sec_7', name: 'NEW_NAME' } }),
+        );
+        const seqs = async (filter: EventFilter) => (await query(T, filter)).map((e) => e.seq);
+        expect(await seqs({ actor: ['ann@acme.example'] })).toEqual([2, 1, 0]);
+        expect(await seqs({ actor: ['Ann'] })).toEqual([2, 1, 0]);
+        expect(await seqs({ resource: 'old_name' })).toEqual([2, 1, 0]);
+        expect(await seqs({ resource: 'new_name' })).toEqual([2, 1, 0]);
+        expect(await seqs({ actorId: ['u_7'] })).toEqual([2, 1, 0]);
+      });
+    });
+
     describe('keyset pagination', () => {
       it('walks every event exactly once in both orders, with ties on time', async () => {
         const T = 'pages';

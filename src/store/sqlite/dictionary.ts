@@ -20,6 +20,11 @@ const CACHE_ENTRIES = 150_000;
 /** Kinds of resource aliases. */
 export const RESOURCE_ALIAS = { name: 1, path: 2, id: 3 } as const;
 
+/** An optional field in a cache key: absent and empty differ (validated strings hold no NUL). */
+function present(value: string | undefined): string {
+  return value === undefined ? '' : `=${value}`;
+}
+
 /** The key that makes two events' resources the same resource. */
 export function resourceKey(resource: Resource): string {
   return resource.id ?? resource.path ?? resource.name ?? '';
@@ -92,6 +97,10 @@ export class Dictionary {
   }
 
   actor(tenantId: number, actor: Actor): number {
+    // Most events repeat an actor exactly as seen before: one lookup, no alias work.
+    const seen = `as\0${tenantId}\0${actor.type}\0${actor.id}\0${present(actor.name)}\0${present(actor.email)}`;
+    const known = this.cache.get(seen);
+    if (known !== undefined) return known;
     const key = `a\0${tenantId}\0${actor.type}\0${actor.id}`;
     let id = this.cache.get(key) ?? this.stmt.findActor.get(tenantId, actor.type, actor.id)?.id;
     if (id === undefined) id = Number(this.stmt.addActor.run(tenantId, actor.type, actor.id).lastInsertRowid);
@@ -99,10 +108,14 @@ export class Dictionary {
     for (const alias of actorAliases(actor)) {
       this.once(`aa\0${id}\0${alias.toLowerCase()}`, () => this.stmt.addActorAlias.run(tenantId, alias, id));
     }
+    this.cache.set(seen, id);
     return id;
   }
 
   resource(tenantId: number, resource: Resource): number {
+    const seen = `rs\0${tenantId}\0${resource.type}\0${present(resource.id)}\0${present(resource.name)}\0${present(resource.path)}`;
+    const known = this.cache.get(seen);
+    if (known !== undefined) return known;
     const extKey = resourceKey(resource);
     const key = `r\0${tenantId}\0${resource.type}\0${extKey}`;
     let id = this.cache.get(key) ?? this.stmt.findResource.get(tenantId, resource.type, extKey)?.id;
@@ -120,6 +133,7 @@ export class Dictionary {
       if (alias === undefined || alias === '') continue;
       this.once(`ra\0${id}\0${kind}\0${alias}`, () => this.stmt.addResourceAlias.run(tenantId, kind, alias, id));
     }
+    this.cache.set(seen, id);
     return id;
   }
 
