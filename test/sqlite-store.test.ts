@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { prepared } from '../src/store/sqlite/statements.js';
 import { describeStoreContract } from './store-contract.js';
 import { MINUTE, preparedEvent, T0 } from './support/events.js';
 
@@ -56,6 +57,32 @@ describe('SQLite rollups waiting in memory', () => {
     } finally {
       raw.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('prepared statements', () => {
+  it('are compiled once per connection and text, and keep answering after the cache starts over', () => {
+    const one = new Database(':memory:');
+    const two = new Database(':memory:');
+    try {
+      one.exec('CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2)');
+      two.exec('CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (3)');
+      const sql = 'SELECT sum(v) AS s FROM t';
+      expect(prepared(one, sql)).toBe(prepared(one, sql));
+      expect(prepared(two, sql)).not.toBe(prepared(one, sql));
+      expect([prepared(one, sql).get(), prepared(two, sql).get()]).toEqual([{ s: 3 }, { s: 3 }]);
+      one.exec('INSERT INTO t VALUES (10)');
+      expect(prepared(one, sql).get()).toEqual({ s: 13 });
+      // More distinct texts than the cache holds (IN lists of every length): each still answers.
+      for (let n = 1; n <= 600; n++) {
+        const list = Array.from({ length: n }, () => '?').join(', ');
+        const row = prepared<number[], { c: number }>(one, `SELECT count(*) AS c FROM t WHERE v IN (${list})`).get(...Array.from({ length: n }, (_, i) => i + 1));
+        expect(row!.c).toBe(n >= 10 ? 3 : n >= 2 ? 2 : 1);
+      }
+    } finally {
+      one.close();
+      two.close();
     }
   });
 });

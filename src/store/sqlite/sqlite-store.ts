@@ -28,6 +28,7 @@ import { FilterCompiler } from './filter-sql.js';
 import { SqliteJobs } from './jobs.js';
 import { migrate } from './migrations.js';
 import { SqliteRetention } from './retention.js';
+import { prepared } from './statements.js';
 import { SqliteSummaries } from './summary.js';
 import { TreeCache } from './tree-cache.js';
 
@@ -114,7 +115,7 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async ping(): Promise<void> {
-    guard(() => this.db.prepare('SELECT 1').get());
+    guard(() => prepared(this.db, 'SELECT 1').get());
   }
 
   async append(requests: AppendRequest[]): Promise<AppendResult[]> {
@@ -144,23 +145,22 @@ export class SqliteStore implements Store, Summaries {
     }
     params.push(query.limit);
     return guard(() =>
-      db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE ${sql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(...params),
+      prepared(db, `SELECT ${ROW_COLUMNS} FROM events WHERE ${sql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(...params),
     ) as EventRow[];
   }
 
   async getEvent(tenant: string, id: string): Promise<EventRow | null> {
     const tenantId = this.dict.findTenant(tenant);
     if (tenantId === undefined || !/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const row = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND uid = ?`).get(tenantId, uuidBytes(id));
+    const row = prepared(this.db, `SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND uid = ?`).get(tenantId, uuidBytes(id));
     return (row as EventRow | undefined) ?? null;
   }
 
   async readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]> {
     const tenantId = this.dict.findTenant(tenant);
     if (tenantId === undefined) return [];
-    return this.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?`)
-      .all(tenantId, fromSeq, toSeq, limit) as EventRow[];
+    const sql = `SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?`;
+    return prepared(this.db, sql).all(tenantId, fromSeq, toSeq, limit) as EventRow[];
   }
 
   async treeHead(tenant: string): Promise<TreeHead> {
@@ -176,7 +176,7 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async saveCheckpoints(checkpoints: readonly CheckpointRecord[]): Promise<void> {
-    const insert = this.db.prepare('INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) VALUES (?, ?, ?, ?)');
+    const insert = prepared(this.db, 'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) VALUES (?, ?, ?, ?)');
     // Tenant ids first, outside the transaction: a rollback must not leave ids in the dictionary's cache.
     const rows = checkpoints.map((c) => [this.dict.tenant(c.tenant), c.size, c.note, c.createdAt] as const);
     guard(() =>
@@ -189,61 +189,58 @@ export class SqliteStore implements Store, Summaries {
   async latestCheckpoint(tenant: string): Promise<CheckpointRecord | null> {
     const tenantId = this.dict.findTenant(tenant);
     if (tenantId === undefined) return null;
-    const row = this.db
-      .prepare<[number], { size: number; note: string; created_at: string }>(
-        'SELECT size, note, created_at FROM checkpoints WHERE tenant_id = ? ORDER BY size DESC LIMIT 1',
-      )
-      .get(tenantId);
+    const row = prepared<[number], { size: number; note: string; created_at: string }>(
+      this.db,
+      'SELECT size, note, created_at FROM checkpoints WHERE tenant_id = ? ORDER BY size DESC LIMIT 1',
+    ).get(tenantId);
     return row ? { tenant, size: row.size, note: row.note, createdAt: row.created_at } : null;
   }
 
   async tenants(): Promise<string[]> {
-    return (
-      this.db
-        .prepare<[], { name: string }>('SELECT t.name FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id ORDER BY t.name')
-        .all()
-    ).map((r) => r.name);
+    const sql = 'SELECT t.name FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id ORDER BY t.name';
+    return prepared<[], { name: string }>(this.db, sql)
+      .all()
+      .map((r) => r.name);
   }
 
   async insertKey(key: ApiKeyRecord): Promise<void> {
     guard(() =>
-      this.db
-        .prepare(
-          `INSERT INTO api_keys (id, tenant, role, name, secret_hash, created_at, created_by, revoked_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(key.id, key.tenant, key.role, key.name, key.secretHash, key.createdAt, key.createdBy, key.revokedAt, key.expiresAt),
+      prepared(
+        this.db,
+        `INSERT INTO api_keys (id, tenant, role, name, secret_hash, created_at, created_by, revoked_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(key.id, key.tenant, key.role, key.name, key.secretHash, key.createdAt, key.createdBy, key.revokedAt, key.expiresAt),
     );
   }
 
   async findKey(id: string): Promise<ApiKeyRecord | null> {
-    const row = this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?').get(id);
+    const row = prepared<[string], KeyRow>(this.db, 'SELECT * FROM api_keys WHERE id = ?').get(id);
     return row ? keyRecord(row) : null;
   }
 
   async listKeys(tenant?: string): Promise<ApiKeyRecord[]> {
     const rows =
       tenant === undefined
-        ? this.db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id').all()
-        : this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id').all(tenant);
+        ? prepared<[], KeyRow>(this.db, 'SELECT * FROM api_keys ORDER BY created_at, id').all()
+        : prepared<[string], KeyRow>(this.db, 'SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_at, id').all(tenant);
     return rows.map(keyRecord);
   }
 
   async revokeKey(id: string, revokedAt: string): Promise<boolean> {
     const result = guard(() =>
-      this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(revokedAt, id),
+      prepared(this.db, 'UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(revokedAt, id),
     );
     return result.changes === 1;
   }
 
   async hasKeys(): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM api_keys LIMIT 1').get() !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM api_keys LIMIT 1').get() !== undefined;
   }
 
   async secret(name: string, create: () => string): Promise<string> {
     return guard(() => {
-      this.db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(`secret:${name}`, create());
-      return (this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?').get(`secret:${name}`))!.value;
+      prepared(this.db, 'INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(`secret:${name}`, create());
+      return (prepared<[string], { value: string }>(this.db, 'SELECT value FROM meta WHERE name = ?').get(`secret:${name}`))!.value;
     });
   }
 
