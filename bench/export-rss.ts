@@ -3,7 +3,7 @@
  * whatever the size).
  *
  *   node --import tsx bench/export-rss.ts [--events 1000000] [--format csv|jsonl] [--runtime dist|tsx]
- *                                          [--json FILE] [--keep DIR]
+ *                                          [--json FILE] [--keep DIR] [--profile DIR]
  *
  * Fills a SQLite store with N events of one tenant (realistic fields, prepared as ingest
  * prepares them: redaction, user-agent parsing), then starts the real server on it in a child
@@ -12,6 +12,7 @@
  * over a socket while sampling the child's RSS from /proc. Prints rows/s, MB/s and the child's
  * peak RSS (VmHWM: the kernel's high-water mark, so no spike between samples is missed). `--keep DIR` keeps the filled store in DIR and reuses it
  * on the next run with the same --events.
+ * `--profile DIR` writes a V8 CPU profile of the server into DIR when it stops.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import type { EventInput } from '../src/domain/event.js';
 import { prepareEvent } from '../src/domain/prepare.js';
 import { formatMicros } from '../src/domain/time.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { cpuSeconds } from './process-stats.js';
 import { REPO, SERVER_NODE_FLAGS } from './server.js';
 
 const TENANT = 'bench';
@@ -38,10 +40,11 @@ const { values } = parseArgs({
     json: { type: 'string' },
     runtime: { type: 'string', default: 'dist' },
     keep: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 
-async function measure(events: number, format: string, runtime: string, jsonFile: string | undefined, keep: string | undefined): Promise<void> {
+async function measure(events: number, format: string, runtime: string, jsonFile: string | undefined, keep: string | undefined, profileDir: string | undefined): Promise<void> {
   const dir = keep ?? mkdtempSync(path.join(tmpdir(), 'vigil-export-bench-'));
   mkdirSync(dir, { recursive: true });
   try {
@@ -52,7 +55,8 @@ async function measure(events: number, format: string, runtime: string, jsonFile
     const port = await freePort();
     // tsc emits even when some file has type errors; the run then uses what was emitted.
     if (runtime === 'dist') spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'ignore' });
-    const entry = [...SERVER_NODE_FLAGS, ...(runtime === 'dist' ? ['bin/vigil.js', 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'])];
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [];
+    const entry = [...SERVER_NODE_FLAGS, ...profile, ...(runtime === 'dist' ? ['bin/vigil.js', 'serve'] : ['--import', 'tsx', 'src/cli/main.ts', 'serve'])];
     const child = spawn(process.execPath, entry, {
       cwd: REPO,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', VIGIL_DATA_DIR: dir, VIGIL_ADMIN_KEY: token, VIGIL_DATABASE_URL: '' },
@@ -64,15 +68,19 @@ async function measure(events: number, format: string, runtime: string, jsonFile
     let sampledMax = 0;
     const sampler = setInterval(() => (sampledMax = Math.max(sampledMax, statusKb(child.pid!, 'VmRSS'))), 20);
     const started = process.hrtime.bigint();
+    const cpuBefore = cpuSeconds(child.pid!);
     // The server's RSS at each tenth of the rows: flat after the first tenth means constant memory.
     const rssByTenth: number[] = [];
     const { bytes, lines } = await download(`${url}/v1/audit/export?format=${format}&tenant=${TENANT}&order=asc`, token, (n) => {
       if (n >= ((rssByTenth.length + 1) * events) / 10) rssByTenth.push(round(statusKb(child.pid!, 'VmRSS') / 1024));
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
     clearInterval(sampler);
     const peak = statusKb(child.pid!, 'VmHWM');
     child.kill('SIGTERM');
+    // The profile is written as the server exits.
+    if (child.exitCode === null) await once(child, 'exit');
     const rows = format === 'csv' ? lines - 1 : lines;
     // A reused store (--keep) also holds the vigil.export events of earlier runs.
     if (rows < events) throw new Error(`exported ${rows} rows, expected at least ${events}`);
@@ -83,6 +91,7 @@ async function measure(events: number, format: string, runtime: string, jsonFile
       export_seconds: round(seconds),
       rows,
       rows_per_second: Math.round(rows / seconds),
+      server_cpu_us_per_row: round((cpu * 1e6) / rows),
       megabytes: round(bytes / 1e6),
       megabytes_per_second: round(bytes / 1e6 / seconds),
       server_idle_rss_mb: round(idleRss / 1024),
@@ -98,6 +107,7 @@ async function measure(events: number, format: string, runtime: string, jsonFile
         '|---|---|---|',
         `| rows/s | ${result.rows_per_second.toLocaleString('en')} | ≥ 150,000 |`,
         `| server peak RSS (VmHWM) | ${result.server_peak_rss_mb} MB (idle ${result.server_idle_rss_mb} MB) | ≤ 200 MB |`,
+        `| server CPU per row (load-independent) | ${result.server_cpu_us_per_row} µs | ≤ ${round(1e6 / 150_000)} µs on one core |`,
         `| bytes | ${result.megabytes} MB in ${result.export_seconds} s (${result.megabytes_per_second} MB/s) | |`,
         `| server RSS at each tenth of the rows | ${rssByTenth.join(', ')} MB | flat |`,
         '',
@@ -210,4 +220,4 @@ function round(x: number): number {
 }
 
 // Last, so that every constant above is initialised.
-await measure(Number(values.events), values.format!, values.runtime!, values.json, values.keep);
+await measure(Number(values.events), values.format!, values.runtime!, values.json, values.keep, values.profile);

@@ -26,7 +26,7 @@ const TRICKY: Partial<PreparedEvent>[] = [
   { resource: { type: 'secret', name: "'=already quoted", path: 'ünï/cødé/日本' } },
   { changes: [{ field: 'rotation_days', old: 30, new: 90 }, { field: 'note', old: null, new: 'a,"b"\nc' }], context: { a: '=1', b: 2, c: true } },
   { client: { ip: '2001:db8::1', user_agent: 'Mozilla/5.0 (X11; Linux)', kind: 'browser', name: 'Firefox 120 on Linux' }, source: 'dashboard', service: 'github', environment: 'production' },
-  { actor: { type: 'api_key', id: 'k_1', name: 'ci' }, resource: undefined },
+  { actor: { type: 'api_key', id: 'k_1', name: 'ci' }, resource: undefined, session_id: ' "padded", twice ' },
 ];
 
 describe('export encoders and streaming', () => {
@@ -84,6 +84,7 @@ describe('export encoders and streaming', () => {
       expect(row.context === '' ? undefined : JSON.parse(row.context!)).toEqual(e.context);
     }
     expect(records[8]!.actor).toBe('api-key:ci');
+    expect(records[8]!.session_id).toBe(' "padded", twice ');
   });
 
   it('never lets a cell begin with a formula character', async () => {
