@@ -3,8 +3,12 @@ import type { CursorPosition, EventFilter, Order } from '../domain/filter.js';
 import type { EventRow, Store } from '../store/store.js';
 import type { ExportFormat } from './format.js';
 
-/** Rows one keyset read asks for: enough to amortise the query, small enough to keep memory flat. */
-export const READ_CHUNK = 2000;
+/**
+ * Rows one keyset read asks for: enough to amortise the query, few enough that a chunk's bodies
+ * are collected young (2,000 rows outlived the young generation: 21 µs of server CPU per CSV row
+ * against 18 at 500).
+ */
+export const READ_CHUNK = 500;
 /**
  * Rows encoded into one piece of output. Pieces stay under V8's large-object size (~128 KiB), so
  * they are collected young instead of piling up in the old generation until a full GC.
