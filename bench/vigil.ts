@@ -19,6 +19,7 @@ import { batchEnd, isNotAvailable, type NotAvailable, type RunContext } from './
 import { DAY_US } from './dataset.js';
 import { readLines } from './events-file.js';
 import { expectStatus, HttpClient } from './http-client.js';
+import { fillDirect } from './direct-fill.js';
 import { ingestBatches, ingestSingles, type IngestRate, type SingleRate } from './ingest.js';
 import { relationBytes } from './postgres.js';
 import { peakRssBytes, resetPeakRss, rssBytes, sampleRss } from './process-stats.js';
@@ -57,6 +58,12 @@ const SUMMARY_PARAMS = { group_by: 'action,actor', bucket: 'day', baseline: 'act
 
 /** Runs every selected measure of Vigil on one store; `store` is empty and owned by the caller. */
 export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise<VigilResults> {
+  const timesIngest = ctx.sections.has('ingest');
+  if (!timesIngest) {
+    ctx.log(`  loading ${ctx.events.toLocaleString('en-US')} events in-process (ingest is not timed in this run)`);
+    const seconds = await fillDirect(store, ctx.eventsFile, ctx.events, ctx.log);
+    ctx.log(`  loaded in ${Math.round(seconds)} s`);
+  }
   const admin = generateApiKey().token;
   const logFile = path.join(ctx.workDir, `server-${store.kind}.log`);
   const server = await startServer({ runtime: ctx.runtime, store, adminKey: admin, logLevel: ctx.logLevel, logFile, ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
@@ -73,20 +80,22 @@ export async function measureVigil(store: StoreConfig, ctx: RunContext): Promise
   const results: VigilResults = { server: server.command, idleRss: rssBytes(server.pid) };
   const tenant = ctx.subjects.tenant;
   try {
-    const split = batchEnd(ctx);
-    const bulk = new HttpClient(server.url, admin, ctx.connections);
-    ctx.log(`  ingest: ${split.toLocaleString('en-US')} events in batches of ${ctx.batchSize} on ${ctx.connections} connections`);
-    results.batches = await ingestBatches(bulk, server.pid, readLines(ctx.eventsFile, 0, split), {
-      batchSize: ctx.batchSize, connections: ctx.connections, total: split, log: ctx.log,
-    });
-    bulk.close();
-    if (split < ctx.events) {
-      ctx.log(`  ingest: ${ctx.singles.toLocaleString('en-US')} single events on ${ctx.concurrency} connections (at most ${ctx.singlesSeconds} s)`);
-      const many = new HttpClient(server.url, admin, ctx.concurrency);
-      results.singles = await ingestSingles(many, server.pid, readLines(ctx.eventsFile, split, ctx.events), {
-        concurrency: ctx.concurrency, total: ctx.singles, budgetSeconds: ctx.singlesSeconds, log: ctx.log,
+    if (timesIngest) {
+      const split = batchEnd(ctx);
+      const bulk = new HttpClient(server.url, admin, ctx.connections);
+      ctx.log(`  ingest: ${split.toLocaleString('en-US')} events in batches of ${ctx.batchSize} on ${ctx.connections} connections`);
+      results.batches = await ingestBatches(bulk, server.pid, readLines(ctx.eventsFile, 0, split), {
+        batchSize: ctx.batchSize, connections: ctx.connections, total: split, log: ctx.log,
       });
-      many.close();
+      bulk.close();
+      if (split < ctx.events) {
+        ctx.log(`  ingest: ${ctx.singles.toLocaleString('en-US')} single events on ${ctx.concurrency} connections (at most ${ctx.singlesSeconds} s)`);
+        const many = new HttpClient(server.url, admin, ctx.concurrency);
+        results.singles = await ingestSingles(many, server.pid, readLines(ctx.eventsFile, split, ctx.events), {
+          concurrency: ctx.concurrency, total: ctx.singles, budgetSeconds: ctx.singlesSeconds, log: ctx.log,
+        });
+        many.close();
+      }
     }
     if (store.kind === 'postgres') await analyze(store.url);
 
