@@ -41,7 +41,7 @@ const ENGINE_NAMES: Record<Engine, string> = { sqlite: 'SQLite', postgres: 'Post
 const HELP = `npm run bench -- [options]
   --events N              events in the data set (default 100000; 1000000 and 10000000 for reporting)
   --engines LIST          sqlite,postgres (default both)
-  --only LIST             ${SECTIONS.join(',')} (default all)
+  --only LIST             ${SECTIONS.join(',')} (default all); without ingest, the data set is loaded in-process, untimed
   --no-baseline           measure Vigil only
   --json FILE             write every figure and the machine to FILE
   --seed N                data set seed (default 42)
