@@ -5,15 +5,14 @@
  * without HTTP. 10,000,000 events then load in well under an hour instead of the hours the HTTP
  * batches take, so that the read-side figures at that size can be measured on their own.
  */
-import path from 'node:path';
 import type { Principal } from '../src/auth/principal.js';
+import { openStore } from '../src/cli/serve.js';
+import { loadConfig } from '../src/config/config.js';
 import { loadServerSecrets } from '../src/config/server-secrets.js';
 import { IngestService } from '../src/http/ingest-service.js';
 import { Ingestor } from '../src/ingest/ingestor.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../src/store/store.js';
 import { readLines } from './events-file.js';
-import type { StoreConfig } from './server.js';
+import { storeEnv, type StoreConfig } from './server.js';
 
 /** Requests of this many events, as the benchmark's HTTP batches. */
 const REQUEST_EVENTS = 500;
@@ -26,15 +25,10 @@ const GROUP_EVENTS = IN_FLIGHT * REQUEST_EVENTS;
 
 const FILLER: Principal = { keyId: 'bench-direct-fill', name: 'benchmark direct fill', role: 'admin', tenant: null };
 
-async function openStore(config: StoreConfig): Promise<Store> {
-  if (config.kind === 'sqlite') return new SqliteStore({ path: path.join(config.dataDir, 'vigil.db') });
-  const { PostgresStore } = await import('../src/store/postgres/postgres-store.js');
-  return new PostgresStore({ url: config.url });
-}
-
 /** Stores the first `total` events of `eventsFile`; returns the seconds it took. */
 export async function fillDirect(config: StoreConfig, eventsFile: string, total: number, log: (line: string) => void): Promise<number> {
-  const store = await openStore(config);
+  // The store exactly as the server started on it afterwards will open it.
+  const store = await openStore(loadConfig({ ...process.env, ...storeEnv(config) }));
   await store.open();
   const started = performance.now();
   try {
@@ -42,19 +36,18 @@ export async function fillDirect(config: StoreConfig, eventsFile: string, total:
     const service = new IngestService(ingestor, await loadServerSecrets(store));
     const inFlight = new Set<Promise<unknown>>();
     let stored = 0;
-    let nextReport = 0;
+    let nextReport = Math.max(100_000, Math.round(total / 20));
     const send = async (events: unknown[]): Promise<void> => {
       while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
       const request = service.ingest(FILLER, { events }).then(() => {
         stored += events.length;
         inFlight.delete(request);
+        if (stored < nextReport) return;
+        const seconds = (performance.now() - started) / 1000;
+        log(`  direct fill: ${stored.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events, ${Math.round(stored / seconds).toLocaleString('en-US')} events/s`);
+        nextReport += Math.max(100_000, Math.round(total / 20));
       });
       inFlight.add(request);
-      if (stored >= nextReport) {
-        const seconds = (performance.now() - started) / 1000;
-        log(`  direct fill: ${stored.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} events, ${Math.round(stored / Math.max(seconds, 1e-3)).toLocaleString('en-US')} events/s`);
-        nextReport += Math.max(100_000, Math.round(total / 20));
-      }
     };
     let events: unknown[] = [];
     for await (const line of readLines(eventsFile, 0, total)) {

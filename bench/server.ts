@@ -53,6 +53,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The variables that point `vigil serve` (and its config loader) at `store`; an undefined value unsets one. */
+export function storeEnv(store: StoreConfig): Record<string, string | undefined> {
+  return store.kind === 'sqlite'
+    ? { VIGIL_DATA_DIR: store.dataDir, VIGIL_DATABASE_URL: undefined }
+    : { VIGIL_DATABASE_URL: store.url };
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -62,13 +69,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     VIGIL_ADMIN_KEY: options.adminKey,
     VIGIL_LOG_LEVEL: options.logLevel,
   };
+  Object.assign(env, storeEnv(options.store));
   const entry = ['src/cli/main.ts', 'serve'];
-  if (options.store.kind === 'sqlite') {
-    env.VIGIL_DATA_DIR = options.store.dataDir;
-    delete env.VIGIL_DATABASE_URL;
-  } else {
-    env.VIGIL_DATABASE_URL = options.store.url;
-  }
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const runtime = options.runtime;
   const program = runtime.kind === 'tsx' ? ['--import', 'tsx', ...entry] : [path.join(runtime.dir, entry[0]!.replace(/\.ts$/, '.js')), ...entry.slice(1)];

@@ -14,7 +14,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
  * The store the config selects: PostgreSQL when VIGIL_DATABASE_URL is set, else SQLite at
  * `<dataDir>/vigil.db`. The PostgreSQL driver is loaded only when selected (about 16 MB of memory).
  */
-async function openStore(config: Config): Promise<Store> {
+export async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl !== undefined) {
     const { PostgresStore } = await import('../store/postgres/postgres-store.js');
     return new PostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize });
