@@ -47,21 +47,24 @@ describe('splitEdges and rollupSegments', () => {
 });
 
 describe('RollupDeltas', () => {
-  it('sums a group into one row per tenant, span, bucket, dimension, value and log; no hour rows of resources', () => {
+  it('sums a group into one row per tenant, span, bucket, dimension, value and log, and day rows of every log; no hour rows of resources', () => {
     const deltas = new RollupDeltas();
-    const fact = (tsUs: number, success: boolean, resource: number | null) => ({ tenantId: 1, tsUs, log: 0, success, values: [10, 20, 30, resource, null, null, null] });
-    deltas.add(fact(T0 + 1, true, 40));
-    deltas.add(fact(T0 + 2, false, 40));
-    deltas.add(fact(T0 + HOUR_US, true, null));
-    const rows = [...deltas.rows()].map((r) => [r.span, (r.startHour * HOUR_US - T0) / HOUR_US, r.dim, r.valueId, r.count, r.failures]);
+    const fact = (tsUs: number, success: boolean, resource: number | null, log: number) => ({ tenantId: 1, tsUs, log, success, values: [10, 20, 30, resource, null, null, null] });
+    deltas.add(fact(T0 + 1, true, 40, 0));
+    deltas.add(fact(T0 + 2, false, 40, 0));
+    deltas.add(fact(T0 + HOUR_US, true, null, 2));
+    const rows = [...deltas.rows()].map((r) => [r.span, (r.startHour * HOUR_US - T0) / HOUR_US, r.dim, r.valueId, r.log, r.count, r.failures]);
     expect(rows.sort()).toEqual(
       [
-        // hour 0: total, action 10, category 20, actor 30 (resource 40 has day rows only)
-        [1, 0, 0, 0, 2, 1], [1, 0, 1, 10, 2, 1], [1, 0, 2, 20, 2, 1], [1, 0, 3, 30, 2, 1],
-        // hour 1
-        [1, 1, 0, 0, 1, 0], [1, 1, 1, 10, 1, 0], [1, 1, 2, 20, 1, 0], [1, 1, 3, 30, 1, 0],
-        // the day
-        [2, 0, 0, 0, 3, 1], [2, 0, 1, 10, 3, 1], [2, 0, 2, 20, 3, 1], [2, 0, 3, 30, 3, 1], [2, 0, 4, 40, 2, 1],
+        // hour 0, log 0: total, action 10, category 20, actor 30 (resource 40 has day rows only)
+        [1, 0, 0, 0, 0, 2, 1], [1, 0, 1, 10, 0, 2, 1], [1, 0, 2, 20, 0, 2, 1], [1, 0, 3, 30, 0, 2, 1],
+        // hour 1, log 2
+        [1, 1, 0, 0, 2, 1, 0], [1, 1, 1, 10, 2, 1, 0], [1, 1, 2, 20, 2, 1, 0], [1, 1, 3, 30, 2, 1, 0],
+        // the day, per log
+        [2, 0, 0, 0, 0, 2, 1], [2, 0, 1, 10, 0, 2, 1], [2, 0, 2, 20, 0, 2, 1], [2, 0, 3, 30, 0, 2, 1], [2, 0, 4, 40, 0, 2, 1],
+        [2, 0, 0, 0, 2, 1, 0], [2, 0, 1, 10, 2, 1, 0], [2, 0, 2, 20, 2, 1, 0], [2, 0, 3, 30, 2, 1, 0],
+        // the day, every log added up (DAY_ALL_LOGS, log 0)
+        [3, 0, 0, 0, 0, 3, 1], [3, 0, 1, 10, 0, 3, 1], [3, 0, 2, 20, 0, 3, 1], [3, 0, 3, 30, 0, 3, 1], [3, 0, 4, 40, 0, 2, 1],
       ].sort(),
     );
   });

@@ -53,7 +53,7 @@ describe('SQLite rollups', () => {
     await store.close();
     // Back to the schema before rollups existed, events kept.
     const raw = new Database(path);
-    raw.exec('DROP TABLE rollups; DELETE FROM schema_migrations WHERE version IN (3, 4)');
+    raw.exec('DROP TABLE rollups; DELETE FROM schema_migrations WHERE version IN (3, 4, 6)');
     raw.close();
     const migrated = new SqliteStore({ path });
     await migrated.open();
@@ -62,6 +62,31 @@ describe('SQLite rollups', () => {
     expect(s.plan.counts).toBe('rollup');
     const { plan: _plan, ...counts } = s;
     expect(counts).toEqual(referenceSummary(events, { ...q, groupBy: [...q.groupBy] }));
+  });
+
+  it('keep day rows of every log that add up the day rows of each log, also when their migration builds them', async () => {
+    const path = tempDb();
+    const store = new SqliteStore({ path });
+    await store.open();
+    for (let i = 0; i < events.length; i += 250) await store.append([{ events: events.slice(i, i + 250) }]);
+    await store.close();
+    const allLogs = 'SELECT tenant_id, dim, start_hour, value_id, count, failures FROM rollups WHERE span = 3 ORDER BY 1, 2, 3, 4';
+    const added = `SELECT tenant_id, dim, start_hour, value_id, SUM(count) AS count, SUM(failures) AS failures FROM rollups
+      WHERE span = 2 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+    const raw = new Database(path);
+    const expected = raw.prepare(added).all();
+    expect(new Set(events.map((e) => e.log)).size).toBeGreaterThan(1);
+    expect(expected.length).toBeLessThan((raw.prepare('SELECT count(*) AS n FROM rollups WHERE span = 2').get() as { n: number }).n);
+    expect(raw.prepare(allLogs).all()).toEqual(expected);
+    // A store of the schema before them: the migration builds them from the day rows.
+    raw.exec('DELETE FROM rollups WHERE span = 3; DELETE FROM schema_migrations WHERE version = 6');
+    raw.close();
+    const migrated = new SqliteStore({ path });
+    await migrated.open();
+    await migrated.close();
+    const reread = new Database(path, { readonly: true });
+    expect(reread.prepare(allLogs).all()).toEqual(expected);
+    reread.close();
   });
 
   it('hold one row per tenant, dimension, bucket, value and log, however many appends fed it, and no hour rows of resources', async () => {

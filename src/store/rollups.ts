@@ -36,6 +36,21 @@ export const SPAN = { hour: 1, day: 2 } as const;
 export type Span = keyof typeof SPAN;
 
 /**
+ * The stored span of day rows that add up every log of a day (their `log` is 0). Reads of one
+ * dimension per value over many days — the top actors and the actor baselines of every
+ * dashboard summary — neither filter nor group by log, and read about half as many rows from
+ * these (BENCHMARKS.md, "30-day summary").
+ */
+export const DAY_ALL_LOGS = 3;
+
+/** The span code to read: `span`'s own rows, or with `allLogs` the day rows of every log. */
+export function storedSpan(span: Span, allLogs: boolean | undefined): number {
+  if (!allLogs) return SPAN[span];
+  if (span !== 'day') throw new Error('only day rows are kept with every log added up');
+  return DAY_ALL_LOGS;
+}
+
+/**
  * The sources kept per hour as well as per day. Resources are kept per day only: a large tenant
  * has thousands, so an hour rarely holds two events of one and hour rows would cost about an
  * upsert per event for little. Actors keep hour rows: baselines and the top-actors chart read
@@ -80,8 +95,19 @@ interface Cell {
   failures: number;
 }
 
+/**
+ * SQL for one row per day and value (`start_hour, value_id, c, f`) of the rollup rows `rows`
+ * matching `where`: day rows of every log are that already; rows per log are added up per day.
+ */
+export function perDaySql(rows: string, where: string, allLogs: boolean | undefined): string {
+  if (allLogs) return `${rows} WHERE ${where}`;
+  return `(SELECT start_hour, value_id, SUM(c) AS c, SUM(f) AS f FROM ${rows} WHERE ${where} GROUP BY start_hour, value_id) days`;
+}
+
 /** Packs (value, dim, log) into one number: dims need 3 bits, logs 2; ids stay far below 2^47. */
 const packKey = (valueId: number, dim: number, log: number): number => valueId * 32 + dim * 4 + log;
+/** The packed key with its log set to 0 (numbers, not bitwise: keys exceed 32 bits). */
+const withoutLog = (key: number): number => key - (key % 4);
 
 /**
  * The rollup deltas of one append group, aggregated in memory so that the store upserts each
@@ -125,18 +151,12 @@ export class RollupDeltas {
           mine.set(hour, cells);
           continue;
         }
-        for (const [key, cell] of cells) {
-          const current = myCells.get(key);
-          if (current) {
-            current.count += cell.count;
-            current.failures += cell.failures;
-          } else myCells.set(key, cell);
-        }
+        for (const [key, cell] of cells) addCell(myCells, key, cell);
       }
     }
   }
 
-  /** Every hour row (of the HOURLY sources), then every day row, of the group. */
+  /** Every hour row (of the HOURLY sources), then every day row, per log and of every log, of the group. */
   *rows(): Generator<RollupRow> {
     for (const [tenantId, hours] of this.byTenant) {
       const days = new Map<number, Map<number, Cell>>();
@@ -146,18 +166,27 @@ export class RollupDeltas {
         if (!dayCells) days.set(dayHour, (dayCells = new Map()));
         for (const [key, cell] of cells) {
           if (HOURLY_CODES.has((key % 32) >> 2)) yield unpack(tenantId, SPAN.hour, hour, key, cell);
-          const day = dayCells.get(key);
-          if (day) {
-            day.count += cell.count;
-            day.failures += cell.failures;
-          } else dayCells.set(key, { ...cell });
+          addCell(dayCells, key, cell);
         }
       }
       for (const [dayHour, cells] of days) {
-        for (const [key, cell] of cells) yield unpack(tenantId, SPAN.day, dayHour, key, cell);
+        const allLogs = new Map<number, Cell>();
+        for (const [key, cell] of cells) {
+          yield unpack(tenantId, SPAN.day, dayHour, key, cell);
+          addCell(allLogs, withoutLog(key), cell);
+        }
+        for (const [key, cell] of allLogs) yield unpack(tenantId, DAY_ALL_LOGS, dayHour, key, cell);
       }
     }
   }
+}
+
+function addCell(cells: Map<number, Cell>, key: number, cell: Cell): void {
+  const current = cells.get(key);
+  if (current) {
+    current.count += cell.count;
+    current.failures += cell.failures;
+  } else cells.set(key, { ...cell });
 }
 
 function bump(cells: Map<number, Cell>, key: number, failure: number): void {

@@ -37,6 +37,8 @@ export interface RollupSelect {
   filter: EventFilter;
   /** Counts only successes (true) or failures (false), through the failures column. */
   success?: boolean;
+  /** Day rows of every log added up (`DAY_ALL_LOGS`), for reads that neither filter nor group by log. */
+  allLogs?: boolean;
 }
 
 /** The index a scan reads through: by time, or by the ids of one dimension. */
@@ -130,7 +132,7 @@ class DayReads {
     for (const { select, wants } of this.reads.values()) {
       const windows = wants.map((w) => w.window);
       const hull = { fromUs: Math.min(...windows.map((w) => w.fromUs)), toUs: Math.max(...windows.map((w) => w.toUs)) };
-      for (const row of await reader.rollupDays({ ...select, span: 'day', ...hull }, windows)) {
+      for (const row of await reader.rollupDays({ ...select, span: 'day', allLogs: everyLog(select.filter), ...hull }, windows)) {
         wants.forEach((w, i) => {
           const count = row[1 + 3 * i]!;
           if (count > 0) w.consumer(row[0]!, count, row[2 + 3 * i]!, row[3 + 3 * i]!);
@@ -139,6 +141,9 @@ class DayReads {
     }
   }
 }
+
+/** Whether rows of every log answer a read under `filter`: it names no log. */
+const everyLog = (filter: EventFilter): boolean => filter.log === undefined;
 
 /** Names for a tenant that has no events: nothing to name. */
 const NO_NAMES: SummaryNames = { keys: async () => new Map(), labels: async () => new Map() };
@@ -231,7 +236,7 @@ async function rollupBaseline(
   const { edges, middle } = splitEdges(w.todayFromUs, w.todayToUs, finestSpan(['actor']));
   for (const edge of edges) router.add(edge, (row) => baseline.addToday(row[ACTOR_COLUMN]!, 1));
   for (const seg of middle ? rollupSegments(middle, 'day') : []) {
-    for (const [id, count] of await reader.rollupByValue({ ...select, ...seg })) baseline.addToday(id!, count!);
+    for (const [id, count] of await reader.rollupByValue({ ...select, ...seg, allLogs: seg.span === 'day' && everyLog(select.filter) })) baseline.addToday(id!, count!);
   }
   const history = { fromUs: w.historyFromUs, toUs: w.historyToUs };
   days.add(select, history, (id, count, _failures, squares) => baseline.addHistory(id, count, squares));
@@ -255,7 +260,7 @@ async function scanPlan(reader: SummaryReader, filter: EventFilter, fromUs: numb
     const widened = { fromUs: floorTo(fromUs, unit), toUs: ceilTo(toUs, unit) };
     const own = keyFilter({ ...filter, log: undefined }, dim);
     let rows = 0;
-    for (const seg of rollupSegments(widened, 'day')) rows += await reader.rollupSum({ source, ...seg, filter: own });
+    for (const seg of rollupSegments(widened, 'day')) rows += await reader.rollupSum({ source, ...seg, filter: own, allLogs: seg.span === 'day' });
     if (!best || rows < best.rows) best = { via, rows };
   }
   return best!;

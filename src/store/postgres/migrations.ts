@@ -265,6 +265,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
        GROUP BY tenant_id, dim, hour - hour % 24, value_id, log;
     `,
   },
+  {
+    version: 4,
+    name: 'day rollups of every log',
+    sql: `
+      -- Day rows with every log added up (span 3, log 0; store/rollups.ts DAY_ALL_LOGS): the
+      -- per-value sums over many days behind the top actors and the baselines read about half
+      -- as many rows. Built from the day rows, which count the same events.
+      INSERT INTO rollups (tenant_id, dim, span, start_hour, value_id, log, count, failures)
+      SELECT tenant_id, dim, 3, start_hour, value_id, 0, SUM(count), SUM(failures) FROM rollups WHERE span = 2
+       GROUP BY tenant_id, dim, start_hour, value_id;
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key held while migrating ('VIGL' then 1). */

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { HOUR_US, ROLLUP_DIM, SPAN, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim } from '../rollups.js';
 import { resourceKey } from '../sqlite/dictionary.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type SummaryReader } from '../summary-plan.js';
@@ -60,7 +60,7 @@ export class PostgresSummaries {
       const where = await condition(s.filter);
       if (where === null) return [];
       // The condition's parameters come first ($1…$n), then the subquery's five, then `extra`.
-      const values = [...where.values, tenantId, ROLLUP_DIM[s.source], SPAN[s.span], s.fromUs / HOUR_US, s.toUs / HOUR_US, ...extra];
+      const values = [...where.values, tenantId, ROLLUP_DIM[s.source], storedSpan(s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...extra];
       const text = sql(rollupRows(s, where.values.length), where.text, where.values.length + 6);
       const { rows } = await pool.query<unknown[]>({ text, values, rowMode: 'array' });
       return rows.map((row) => row.map(Number));
@@ -74,9 +74,7 @@ export class PostgresSummaries {
       rollupDays: (s, windows) =>
         rollup(
           s,
-          (rows, where, next) => `SELECT value_id, ${windows.map((_, i) => windowSums(next + 2 * i)).join(', ')} FROM
-            (SELECT start_hour, value_id, SUM(c) AS c, SUM(f) AS f FROM ${rows} WHERE ${where} GROUP BY start_hour, value_id) days
-            GROUP BY value_id`,
+          (rows, where, next) => `SELECT value_id, ${windows.map((_, i) => windowSums(next + 2 * i)).join(', ')} FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`,
           windows.flatMap((w) => [w.fromUs / HOUR_US, w.toUs / HOUR_US]),
         ),
       rollupSum: async (s) => (await rollup(s, (rows, where) => `SELECT COALESCE(SUM(c), 0) FROM ${rows} WHERE ${where}`))[0]?.[0] ?? 0,

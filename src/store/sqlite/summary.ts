@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { HOUR_US, ROLLUP_DIM, SPAN, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim } from '../rollups.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
@@ -63,7 +63,7 @@ export class SqliteSummaries {
     const rollup = (s: RollupSelect, sql: (rows: string, where: string) => string, leading: number[] = []): number[][] => {
       const where = compile(s.filter);
       if (where === null) return [];
-      const params = [...leading, tenantId, ROLLUP_DIM[s.source], SPAN[s.span], s.fromUs / HOUR_US, s.toUs / HOUR_US, ...where.params];
+      const params = [...leading, tenantId, ROLLUP_DIM[s.source], storedSpan(s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...where.params];
       return this.db.prepare(sql(rollupRows(s), where.sql)).raw(true).all(...params) as number[][];
     };
     const db = this.db;
@@ -74,13 +74,7 @@ export class SqliteSummaries {
         rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f) FROM ${rows} WHERE ${where} GROUP BY value_id HAVING SUM(c) > 0`),
       rollupDays: async (s, windows) => {
         const [sums, params] = windowSums(windows, (w) => [w.fromUs / HOUR_US, w.toUs / HOUR_US]);
-        return rollup(
-          s,
-          (rows, where) => `SELECT value_id, ${sums} FROM
-            (SELECT start_hour, value_id, SUM(c) AS c, SUM(f) AS f FROM ${rows} WHERE ${where} GROUP BY start_hour, value_id)
-            GROUP BY value_id`,
-          params,
-        );
+        return rollup(s, (rows, where) => `SELECT value_id, ${sums} FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`, params);
       },
       rollupSum: async (s) => rollup(s, (rows, where) => `SELECT COALESCE(SUM(c), 0) FROM ${rows} WHERE ${where}`)[0]?.[0] ?? 0,
       events(filter, via) {
