@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { canSee } from '../auth/narrowing.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
+import { BoundedCache } from '../domain/bounded-cache.js';
 import { invalid, VigilError } from '../domain/errors.js';
 import type { CheckpointRecord, EventRow, Store } from '../store/store.js';
 import { encodeBase64 } from './base64.js';
@@ -9,7 +10,7 @@ import type { Checkpointer } from './checkpointer.js';
 import { ProofError } from './errors.js';
 import { HASH_SIZE, hashLeaf } from './hash.js';
 import { formatVerifierKey, parseNote } from './note.js';
-import { consistencyProof, inclusionProof, rootAt, type ReadTiles } from './proof-tiles.js';
+import { consistencyProof, inclusionProof, rootAt, type ReadTiles, type TileMemo } from './proof-tiles.js';
 import { TILE_WIDTH } from './tiles.js';
 
 /** A signed checkpoint as the API serves it. Hashes are standard base64, as in the note. */
@@ -74,6 +75,11 @@ export interface SeqRangeParams extends TenantParams {
 /** Rows and tiles read per store call while streaming. */
 const ROWS_PER_READ = 2000;
 const TILES_PER_READ = 64;
+/**
+ * Tile trees kept for proofs (`TileMemo`), all tenants together: at most 16 KB each, so at most
+ * 8 MB. A tree of 10 million leaves has about 150 tiles above level 0.
+ */
+const TILE_TREES = 512;
 
 /**
  * The integrity read API: checkpoints, the verifier key, inclusion and consistency proofs, and
@@ -82,6 +88,8 @@ const TILES_PER_READ = 64;
  * rows for the tree. Reads are not recorded, like every read of the log.
  */
 export class ProofService {
+  private readonly tileTrees = new BoundedCache<string, Uint8Array[]>(TILE_TREES);
+
   constructor(
     private readonly store: Store,
     private readonly checkpointer: Checkpointer,
@@ -109,10 +117,11 @@ export class ProofService {
     const row = await this.findEvent(principal, tenant, params);
     const size = params.size ?? (await this.coveringSize(tenant, row.seq + 1));
     await this.checkWithinTree(tenant, size, 'size');
-    const read = this.tiles(tenant);
-    const proof = await mapProofError(() => inclusionProof(read, row.seq, size), { leafIndex: 'size', treeSize: 'size' });
+    const [read, memo] = [this.tiles(tenant), this.memo(tenant)];
+    const proof = await mapProofError(() => inclusionProof(read, row.seq, size, memo), { leafIndex: 'size', treeSize: 'size' });
     const id = (JSON.parse(row.body) as { id: string }).id;
-    return { seq: row.seq, id, leaf_hash: encodeBase64(hashLeaf(row.body)), size, root: encodeBase64(await rootAt(read, size)), proof: proof.map(encodeBase64) };
+    const root = await rootAt(read, size, memo);
+    return { seq: row.seq, id, leaf_hash: encodeBase64(hashLeaf(row.body)), size, root: encodeBase64(root), proof: proof.map(encodeBase64) };
   }
 
   /** The consistency proof from the tree of `from` leaves to the tree of `to` (default: the latest checkpoint's size). */
@@ -121,9 +130,9 @@ export class ProofService {
     const tenant = readTenant(principal, params.tenant);
     const to = params.to ?? (await this.coveringSize(tenant, 1));
     await this.checkWithinTree(tenant, to, 'to');
-    const read = this.tiles(tenant);
-    const proof = await mapProofError(() => consistencyProof(read, params.from, to), { size1: 'from', size2: 'to' });
-    const [rootFrom, rootTo] = await Promise.all([rootAt(read, params.from), rootAt(read, to)]);
+    const [read, memo] = [this.tiles(tenant), this.memo(tenant)];
+    const proof = await mapProofError(() => consistencyProof(read, params.from, to, memo), { size1: 'from', size2: 'to' });
+    const [rootFrom, rootTo] = await Promise.all([rootAt(read, params.from, memo), rootAt(read, to, memo)]);
     return { from: params.from, to, root_from: encodeBase64(rootFrom), root_to: encodeBase64(rootTo), proof: proof.map(encodeBase64) };
   }
 
@@ -139,7 +148,7 @@ export class ProofService {
     let proof: EventProofView | null = null;
     if (record) {
       const view = checkpointView(record);
-      const hashes = await inclusionProof(this.tiles(tenant), seq, record.size);
+      const hashes = await inclusionProof(this.tiles(tenant), seq, record.size, this.memo(tenant));
       proof = { size: view.size, root: view.root, checkpoint: view.note, hashes: hashes.map(encodeBase64) };
     }
     return `${body.slice(0, -1)},"leaf_hash":${JSON.stringify(encodeBase64(hashLeaf(body)))},"proof":${JSON.stringify(proof)}}`;
@@ -222,6 +231,11 @@ export class ProofService {
 
   private tiles(tenant: string): ReadTiles {
     return (keys) => this.store.readTiles(tenant, keys);
+  }
+
+  private memo(tenant: string): TileMemo {
+    const key = (tile: string) => `${tenant}\n${tile}`;
+    return { get: (tile) => this.tileTrees.get(key(tile)), set: (tile, tree) => this.tileTrees.set(key(tile), tree) };
   }
 }
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ProofError } from './errors.js';
 import { EMPTY_ROOT, hashLeaf } from './hash.js';
 import { consistencyNodes, inclusionNodes } from './proof-nodes.js';
-import { consistencyProof, inclusionProof, nodeHash, nodeSource, rootAt, tileKeysFor, type ReadTiles } from './proof-tiles.js';
+import { BoundedCache } from '../domain/bounded-cache.js';
+import { consistencyProof, inclusionProof, nodeHash, nodeSource, rootAt, tileKeysFor, tileTree, type ReadTiles } from './proof-tiles.js';
 import { appendLeaves, perfectRoot, tileKeyString, type TileKey } from './tiles.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -112,5 +113,53 @@ describe('proofs from a tile reader', () => {
     expect(hex(nodeHash(stored, { height: 2, index: 70 }))).toBe(hex(perfectRoot(leaves.slice(280, 284))));
     expect(hex(nodeHash(stored, { height: 8, index: 1 }))).toBe(hex(perfectRoot(leaves.slice(256, 512))));
     expect(hex(nodeHash(stored, { height: 0, index: 599 }))).toBe(hex(leaves[599]!));
+  });
+});
+
+describe('tile trees remembered between proofs', () => {
+  const leaves = Array.from({ length: 70_000 }, (_, i) => hashLeaf(`leaf ${i}`));
+  /** The stored tiles of the tree of the first `size` leaves. */
+  function tilesOf(size: number): Map<string, Uint8Array> {
+    return new Map(appendLeaves(0, new Map(), leaves.slice(0, size)).writes.map((w) => [tileKeyString(w), w.hashes]));
+  }
+  const readerOf = (tiles: ReadonlyMap<string, Uint8Array>): ReadTiles => async (keys) =>
+    new Map(keys.flatMap((k) => (tiles.has(tileKeyString(k)) ? [[tileKeyString(k), tiles.get(tileKeyString(k))!] as const] : [])));
+
+  it('hold every complete node of a tile, row by row', () => {
+    const tile = tilesOf(600).get('0/2')!; // 88 hashes
+    const rows = tileTree(tile);
+    expect(rows.map((r) => r.length / 32)).toEqual([88, 44, 22, 11, 5, 2, 1]);
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    expect(hex(rows[3]!.subarray(32 * 10, 32 * 11))).toBe(hex(perfectRoot(leaves.slice(512 + 80, 512 + 88))));
+    expect(hex(rows[6]!)).toBe(hex(perfectRoot(leaves.slice(512, 576))));
+  });
+
+  it('give the same proofs and roots as the tiles alone, while the tree grows and its partial tiles widen', async () => {
+    const hex = (hashes: Uint8Array[]) => hashes.map((h) => Buffer.from(h).toString('hex'));
+    const memo = new BoundedCache<string, Uint8Array[]>(512);
+    const random = fc.sample(fc.integer({ min: 0, max: 2 ** 31 }), 200);
+    for (const size of [600, 601, 65_536, 65_537, 66_000, 70_000]) {
+      const read = readerOf(tilesOf(size));
+      for (const r of random.slice(0, 40)) {
+        const leaf = r % size;
+        const older = 1 + (r % size);
+        expect(hex(await inclusionProof(read, leaf, size, memo))).toEqual(hex(await inclusionProof(read, leaf, size)));
+        expect(hex(await consistencyProof(read, older, size, memo))).toEqual(hex(await consistencyProof(read, older, size)));
+        expect(hex([await rootAt(read, older, memo)])).toEqual(hex([await rootAt(read, older)]));
+      }
+    }
+  });
+
+  it('are kept for tiles above level 0 and the partial tile at level 0, by width, but not for full level-0 tiles', async () => {
+    const remembered: string[] = [];
+    const memo = new BoundedCache<string, Uint8Array[]>(512);
+    const spy = { get: (key: string) => memo.get(key), set: (key: string, tree: Uint8Array[]) => (remembered.push(key), memo.set(key, tree)) };
+    const read = readerOf(tilesOf(70_000));
+    await inclusionProof(read, 1000, 70_000, spy);
+    await rootAt(read, 70_000, spy);
+    await rootAt(read, 70_000, spy);
+    // 70,000 = 273 full level-0 tiles and 112 leaves; level 1: one full tile and 17 nodes; the
+    // level-2 tile's one node needs no hashing.
+    expect(remembered.sort()).toEqual(['0/273/112', '1/0/256', '1/1/17']);
   });
 });

@@ -1,3 +1,4 @@
+import type { BoundedCache } from '../domain/bounded-cache.js';
 import { checkCount } from './bits.js';
 import { EMPTY_ROOT, HASH_SIZE, hashChildren } from './hash.js';
 import { consistencyNodes, inclusionNodes, subtreeNodes, type NodeId, type ProofStep } from './proof-nodes.js';
@@ -39,50 +40,85 @@ export function tileKeysFor(steps: readonly ProofStep[]): TileKey[] {
   return [...keys.values()];
 }
 
-/** A node's hash from tiles read with `tileKeysFor`; throws if its tile is missing or too short. */
-export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId): Uint8Array {
+/**
+ * Tile trees (`tileTree`) remembered between proofs, keyed by tile and width, for one tree. The
+ * first `width` hashes of a tile are complete nodes and never change, so neither do the nodes
+ * above them; without a memo, a node at the top of a tile costs 255 hashes every time.
+ */
+export type TileMemo = Pick<BoundedCache<string, Uint8Array[]>, 'get' | 'set'>;
+
+/**
+ * Every complete node inside one tile: row k holds the roots of its aligned runs of 2^k hashes
+ * (row 0 is the tile itself), each row one buffer of 32-byte hashes.
+ */
+export function tileTree(tile: Uint8Array): Uint8Array[] {
+  const rows = [tile];
+  for (let row = tile; row.length >= 2 * HASH_SIZE; ) {
+    const next = new Uint8Array(Math.floor(row.length / (2 * HASH_SIZE)) * HASH_SIZE);
+    for (let at = 0; at < next.length; at += HASH_SIZE) {
+      next.set(hashChildren(row.subarray(2 * at, 2 * at + HASH_SIZE), row.subarray(2 * at + HASH_SIZE, 2 * at + 2 * HASH_SIZE)), at);
+    }
+    rows.push(next);
+    row = next;
+  }
+  return rows;
+}
+
+/**
+ * A node's hash from tiles read with `tileKeysFor`; throws if its tile is missing or too short.
+ * With `memo`, nodes come from remembered tile trees, except in full level-0 tiles: the tiles
+ * above level 0 are few and nearly every proof reads them, the partial level-0 tile serves every
+ * root, while a full level-0 tile is rarely read twice.
+ */
+export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId, memo?: TileMemo): Uint8Array {
   const { key, offset, count } = nodeSource(node);
   const tile = tiles.get(tileKeyString(key));
   const end = (offset + count) * HASH_SIZE;
   if (!tile || tile.length < end) {
     throw new Error(`merkle tile ${tileKeyString(key)} missing or short for node ${node.height}/${node.index}`);
   }
-  return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
+  if (count === 1) return tile.slice(offset * HASH_SIZE, end);
+  if (!memo || (key.level === 0 && tile.length === TILE_WIDTH * HASH_SIZE)) return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
+  const memoKey = `${tileKeyString(key)}/${tile.length / HASH_SIZE}`;
+  let tree = memo.get(memoKey);
+  if (!tree) memo.set(memoKey, (tree = tileTree(tile)));
+  const at = (offset / count) * HASH_SIZE;
+  return tree[Math.log2(count)]!.subarray(at, at + HASH_SIZE);
 }
 
 /** The MTH of one proof step: its parts hashed together from the right. */
-export function stepHash(tiles: ReadonlyMap<string, Uint8Array>, step: ProofStep): Uint8Array {
-  const parts = step.map((node) => nodeHash(tiles, node));
+export function stepHash(tiles: ReadonlyMap<string, Uint8Array>, step: ProofStep, memo?: TileMemo): Uint8Array {
+  const parts = step.map((node) => nodeHash(tiles, node, memo));
   const last = parts.pop();
   if (!last) throw new Error('proof step without nodes');
   return parts.reduceRight((right, left) => hashChildren(left, right), last);
 }
 
-async function hashSteps(readTiles: ReadTiles, steps: readonly ProofStep[]): Promise<Uint8Array[]> {
+async function hashSteps(readTiles: ReadTiles, steps: readonly ProofStep[], memo?: TileMemo): Promise<Uint8Array[]> {
   const tiles = await readTiles(tileKeysFor(steps));
-  return steps.map((step) => stepHash(tiles, step));
+  return steps.map((step) => stepHash(tiles, step, memo));
 }
 
 /**
  * RFC 9162 inclusion proof of leaf `leafIndex` in the tree of `treeSize` leaves (≤ the stored size).
  * Rejects with ProofError for an index outside the tree.
  */
-export async function inclusionProof(readTiles: ReadTiles, leafIndex: number, treeSize: number): Promise<Uint8Array[]> {
-  return hashSteps(readTiles, inclusionNodes(leafIndex, treeSize));
+export async function inclusionProof(readTiles: ReadTiles, leafIndex: number, treeSize: number, memo?: TileMemo): Promise<Uint8Array[]> {
+  return hashSteps(readTiles, inclusionNodes(leafIndex, treeSize), memo);
 }
 
 /**
  * RFC 9162 consistency proof from the tree of `size1` leaves to the tree of `size2` leaves
  * (size2 ≤ the stored size). Rejects with ProofError unless 0 < size1 ≤ size2 or both are 0.
  */
-export async function consistencyProof(readTiles: ReadTiles, size1: number, size2: number): Promise<Uint8Array[]> {
-  return hashSteps(readTiles, consistencyNodes(size1, size2));
+export async function consistencyProof(readTiles: ReadTiles, size1: number, size2: number, memo?: TileMemo): Promise<Uint8Array[]> {
+  return hashSteps(readTiles, consistencyNodes(size1, size2), memo);
 }
 
 /** The root of the tree of the first `size` leaves (≤ the stored size): the MTH of [0, size). */
-export async function rootAt(readTiles: ReadTiles, size: number): Promise<Uint8Array> {
+export async function rootAt(readTiles: ReadTiles, size: number, memo?: TileMemo): Promise<Uint8Array> {
   checkCount('size', size);
   if (size === 0) return EMPTY_ROOT;
-  const [root] = await hashSteps(readTiles, [subtreeNodes(0, size)]);
+  const [root] = await hashSteps(readTiles, [subtreeNodes(0, size)], memo);
   return root!;
 }
