@@ -13,9 +13,10 @@
  *    writes every figure with the machine it was measured on. BENCHMARKS.md explains the figures.
  *
  * Everything it creates — files, databases, server processes — is removed when it ends, also on
- * an error or Ctrl-C.
+ * an error or Ctrl-C, except the store kept with `--store`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,7 +60,9 @@ const HELP = `npm run bench -- [options]
   --log-level LEVEL       the server's VIGIL_LOG_LEVEL (default info, as shipped)
   --tsx                   run the server from source through tsx instead of compiled (about 30 MB more RSS)
   --profile DIR           write V8 CPU profiles of the Vigil servers into DIR
-  --work-dir DIR          where temporary files go (default the OS temp directory)`;
+  --work-dir DIR          where temporary files go (default the OS temp directory)
+  --store DIR             SQLite: keep Vigil's store in DIR; if DIR already holds one, filled by an earlier run with
+                          the same data set options, measure it as it is (no fill; ingest cannot be measured)`;
 
 interface Options {
   events: number;
@@ -83,6 +86,7 @@ interface Options {
   tsx: boolean;
   profileDir?: string;
   workDir: string;
+  storeDir?: string;
 }
 
 function list<T extends string>(text: string, allowed: readonly T[], flag: string): T[] {
@@ -107,7 +111,7 @@ function parseOptions(argv: string[]): Options | null {
       days: { type: 'string' }, end: { type: 'string' }, singles: { type: 'string' }, batch: { type: 'string' },
       connections: { type: 'string' }, concurrency: { type: 'string' }, runs: { type: 'string' }, 'budget-ms': { type: 'string' },
       'singles-seconds': { type: 'string' }, 'database-url': { type: 'string' }, 'log-level': { type: 'string' },
-      profile: { type: 'string' }, 'work-dir': { type: 'string' }, tsx: { type: 'boolean' },
+      profile: { type: 'string' }, 'work-dir': { type: 'string' }, tsx: { type: 'boolean' }, store: { type: 'string' },
     },
   });
   if (values.help) return null;
@@ -138,6 +142,7 @@ function parseOptions(argv: string[]): Options | null {
     tsx: values.tsx === true,
     ...(values.profile ? { profileDir: path.resolve(values.profile) } : {}),
     workDir: values['work-dir'] ?? os.tmpdir(),
+    ...(values.store ? { storeDir: path.resolve(values.store) } : {}),
   };
 }
 
@@ -176,28 +181,56 @@ interface EngineResult {
   baseline?: BaselineResults;
 }
 
-async function runEngine(engine: Engine, options: Options, ctx: RunContext, workDir: string, cleanup: Cleanup): Promise<EngineResult> {
+/**
+ * Whether `dataDir` already holds a Vigil store (`--store`), checked to hold this data set: its
+ * largest tenant's tree has as many leaves as the data set gives that tenant.
+ */
+function keptStore(dataDir: string, largest: { name: string; events: number }, ctx: RunContext): boolean {
+  const file = path.join(dataDir, 'vigil.db');
+  if (!existsSync(file)) return false;
+  if (ctx.sections.has('ingest')) throw new Error(`--store ${dataDir} already holds a store: leave ingest out of --only, or give an empty directory`);
+  const db = new Database(file, { readonly: true });
+  try {
+    const head = db.prepare('SELECT h.size FROM tree_heads h JOIN tenants t ON t.id = h.tenant_id WHERE t.name = ?').get(largest.name) as { size: number } | undefined;
+    if (head?.size !== largest.events) {
+      throw new Error(`--store ${dataDir} holds ${head?.size ?? 0} events of ${largest.name}, this data set ${largest.events}: it was filled with other options`);
+    }
+  } finally {
+    db.close();
+  }
+  return true;
+}
+
+async function runEngine(
+  engine: Engine,
+  options: Options,
+  ctx: RunContext,
+  largest: { name: string; events: number },
+  cleanup: Cleanup,
+): Promise<EngineResult> {
   log(`${ENGINE_NAMES[engine]}: Vigil`);
   let store: StoreConfig;
   let release: () => Promise<void>;
+  let filled = false;
   if (engine === 'sqlite') {
-    const dataDir = path.join(workDir, 'sqlite-vigil');
-    mkdirSync(dataDir);
+    const dataDir = options.storeDir ?? path.join(ctx.workDir, 'sqlite-vigil');
+    mkdirSync(dataDir, { recursive: true });
     store = { kind: 'sqlite', dataDir };
-    release = cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+    filled = options.storeDir !== undefined && keptStore(dataDir, largest, ctx);
+    release = options.storeDir ? async () => {} : cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
   } else {
     const db = await createDatabase(options.databaseUrl, 'vigil');
     store = { kind: 'postgres', url: db.url };
     release = cleanup.add(() => db.drop());
   }
-  const vigil = await measureVigil(store, ctx);
+  const vigil = await measureVigil(store, ctx, filled);
   await release();
   if (!options.baseline) return { rows: engineRows(engine, investigations(ctx.subjects, ctx.endUs), vigil, undefined), vigil };
 
   log(`${ENGINE_NAMES[engine]}: baseline`);
   let baselineStore: BaselineStore;
   if (engine === 'sqlite') {
-    const dir = path.join(workDir, 'sqlite-baseline');
+    const dir = path.join(ctx.workDir, 'sqlite-baseline');
     mkdirSync(dir);
     baselineStore = new SqliteBaseline(dir);
     release = cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
@@ -293,7 +326,8 @@ async function main(): Promise<void> {
       log,
     };
     const results: Partial<Record<Engine, EngineResult>> = {};
-    for (const engine of options.engines) results[engine] = await runEngine(engine, options, ctx, workDir, cleanup);
+    const largest = { name: dataset.largest.name, events: stats.largestTenant };
+    for (const engine of options.engines) results[engine] = await runEngine(engine, options, ctx, largest, cleanup);
 
     machine.loadAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     const line = datasetLine(options, stats, dataset.largest.name);
