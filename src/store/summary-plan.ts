@@ -7,6 +7,7 @@
 import { invalid } from '../domain/errors.js';
 import type { EventFilter } from '../domain/filter.js';
 import {
+  ALL_LOGS_DAYS,
   ceilTo,
   DAY_US,
   DIM_FILTER_FIELDS,
@@ -132,7 +133,7 @@ class DayReads {
     for (const { select, wants } of this.reads.values()) {
       const windows = wants.map((w) => w.window);
       const hull = { fromUs: Math.min(...windows.map((w) => w.fromUs)), toUs: Math.max(...windows.map((w) => w.toUs)) };
-      for (const row of await reader.rollupDays({ ...select, span: 'day', allLogs: everyLog(select.filter), ...hull }, windows)) {
+      for (const row of await reader.rollupDays({ ...select, span: 'day', allLogs: allLogsDays(select.source, select.filter), ...hull }, windows)) {
         wants.forEach((w, i) => {
           const count = row[1 + 3 * i]!;
           if (count > 0) w.consumer(row[0]!, count, row[2 + 3 * i]!, row[3 + 3 * i]!);
@@ -142,8 +143,8 @@ class DayReads {
   }
 }
 
-/** Whether rows of every log answer a read under `filter`: it names no log. */
-const everyLog = (filter: EventFilter): boolean => filter.log === undefined;
+/** Whether day rows of every log answer a read of `source`'s day rows under `filter`: they are kept, and it names no log. */
+const allLogsDays = (source: RollupSource, filter: EventFilter): boolean => ALL_LOGS_DAYS.has(source) && filter.log === undefined;
 
 /** Names for a tenant that has no events: nothing to name. */
 const NO_NAMES: SummaryNames = { keys: async () => new Map(), labels: async () => new Map() };
@@ -236,7 +237,7 @@ async function rollupBaseline(
   const { edges, middle } = splitEdges(w.todayFromUs, w.todayToUs, finestSpan(['actor']));
   for (const edge of edges) router.add(edge, (row) => baseline.addToday(row[ACTOR_COLUMN]!, 1));
   for (const seg of middle ? rollupSegments(middle, 'day') : []) {
-    for (const [id, count] of await reader.rollupByValue({ ...select, ...seg, allLogs: seg.span === 'day' && everyLog(select.filter) })) baseline.addToday(id!, count!);
+    for (const [id, count] of await reader.rollupByValue({ ...select, ...seg, allLogs: seg.span === 'day' && allLogsDays(select.source, select.filter) })) baseline.addToday(id!, count!);
   }
   const history = { fromUs: w.historyFromUs, toUs: w.historyToUs };
   days.add(select, history, (id, count, _failures, squares) => baseline.addHistory(id, count, squares));
@@ -260,7 +261,7 @@ async function scanPlan(reader: SummaryReader, filter: EventFilter, fromUs: numb
     const widened = { fromUs: floorTo(fromUs, unit), toUs: ceilTo(toUs, unit) };
     const own = keyFilter({ ...filter, log: undefined }, dim);
     let rows = 0;
-    for (const seg of rollupSegments(widened, 'day')) rows += await reader.rollupSum({ source, ...seg, filter: own, allLogs: seg.span === 'day' });
+    for (const seg of rollupSegments(widened, 'day')) rows += await reader.rollupSum({ source, ...seg, filter: own, allLogs: seg.span === 'day' && allLogsDays(source, own) });
     if (!best || rows < best.rows) best = { via, rows };
   }
   return best!;

@@ -60,7 +60,7 @@ export class PostgresSummaries {
       const where = await condition(s.filter);
       if (where === null) return [];
       // The condition's parameters come first ($1…$n), then the subquery's five, then `extra`.
-      const values = [...where.values, tenantId, ROLLUP_DIM[s.source], storedSpan(s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...extra];
+      const values = [...where.values, tenantId, ROLLUP_DIM[s.source], storedSpan(s.source, s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...extra];
       const text = sql(rollupRows(s, where.values.length), where.text, where.values.length + 6);
       const { rows } = await pool.query<unknown[]>({ text, values, rowMode: 'array' });
       return rows.map((row) => row.map(Number));

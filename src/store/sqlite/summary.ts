@@ -63,7 +63,7 @@ export class SqliteSummaries {
     const rollup = (s: RollupSelect, sql: (rows: string, where: string) => string, leading: number[] = []): number[][] => {
       const where = compile(s.filter);
       if (where === null) return [];
-      const params = [...leading, tenantId, ROLLUP_DIM[s.source], storedSpan(s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...where.params];
+      const params = [...leading, tenantId, ROLLUP_DIM[s.source], storedSpan(s.source, s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...where.params];
       return this.db.prepare(sql(rollupRows(s), where.sql)).raw(true).all(...params) as number[][];
     };
     const db = this.db;
