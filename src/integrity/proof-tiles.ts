@@ -49,11 +49,11 @@ export type TileMemo = Pick<BoundedCache<string, Uint8Array[]>, 'get' | 'set'>;
 
 /**
  * Every complete node inside one tile: row k holds the roots of its aligned runs of 2^k hashes
- * (row 0 is the tile itself), each row one buffer of 32-byte hashes.
+ * (row 0 is a copy of the tile), each row one buffer of 32-byte hashes.
  */
 export function tileTree(tile: Uint8Array): Uint8Array[] {
-  const rows = [tile];
-  for (let row = tile; row.length >= 2 * HASH_SIZE; ) {
+  const rows = [tile.slice()];
+  for (let row = rows[0]!; row.length >= 2 * HASH_SIZE; ) {
     const next = new Uint8Array(Math.floor(row.length / (2 * HASH_SIZE)) * HASH_SIZE);
     for (let at = 0; at < next.length; at += HASH_SIZE) {
       next.set(hashChildren(row.subarray(2 * at, 2 * at + HASH_SIZE), row.subarray(2 * at + HASH_SIZE, 2 * at + 2 * HASH_SIZE)), at);
@@ -83,7 +83,8 @@ export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId, m
   let tree = memo.get(memoKey);
   if (!tree) memo.set(memoKey, (tree = tileTree(tile)));
   const at = (offset / count) * HASH_SIZE;
-  return tree[Math.log2(count)]!.subarray(at, at + HASH_SIZE);
+  // A copy: callers own the hashes they get, and the memo's must not change.
+  return tree[Math.log2(count)]!.slice(at, at + HASH_SIZE);
 }
 
 /** The MTH of one proof step: its parts hashed together from the right. */
