@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { PreparedEvent } from '../src/domain/event.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { DAY, T0 } from './support/events.js';
 import { randomEvents } from './support/summary-data.js';
@@ -18,6 +19,16 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** A closed store in a new file holding `events`, appended in groups of `group`. */
+async function storeWith(events: readonly PreparedEvent[], group: number): Promise<string> {
+  const path = tempDb();
+  const store = new SqliteStore({ path });
+  await store.open();
+  for (let i = 0; i < events.length; i += group) await store.append([{ events: events.slice(i, i + group) }]);
+  await store.close();
+  return path;
+}
+
 describe('SQLite rollups', () => {
   const events = randomEvents(3, 'acme', 1500, T0, T0 + 3 * DAY);
   const q = {
@@ -31,11 +42,7 @@ describe('SQLite rollups', () => {
   };
 
   it('are durable: a reopened store answers from them the same', async () => {
-    const path = tempDb();
-    const store = new SqliteStore({ path });
-    await store.open();
-    for (let i = 0; i < events.length; i += 300) await store.append([{ events: events.slice(i, i + 300) }]);
-    await store.close();
+    const path = await storeWith(events, 300);
     const reopened = new SqliteStore({ path });
     await reopened.open();
     const s = await reopened.summarize({ ...q, groupBy: [...q.groupBy] });
@@ -46,11 +53,7 @@ describe('SQLite rollups', () => {
   });
 
   it('are rebuilt from the stored events by their migration', async () => {
-    const path = tempDb();
-    const store = new SqliteStore({ path });
-    await store.open();
-    await store.append([{ events }]);
-    await store.close();
+    const path = await storeWith(events, events.length);
     // Back to the schema before rollups existed, events kept.
     const raw = new Database(path);
     raw.exec('DROP TABLE rollups; DELETE FROM schema_migrations WHERE version IN (3, 4, 6)');
@@ -65,11 +68,7 @@ describe('SQLite rollups', () => {
   });
 
   it('keep actor day rows of every log that add up the day rows of each log, also when their migration builds them', async () => {
-    const path = tempDb();
-    const store = new SqliteStore({ path });
-    await store.open();
-    for (let i = 0; i < events.length; i += 250) await store.append([{ events: events.slice(i, i + 250) }]);
-    await store.close();
+    const path = await storeWith(events, 250);
     const allLogs = 'SELECT tenant_id, dim, start_hour, value_id, count, failures FROM rollups WHERE span = 3 ORDER BY 1, 2, 3, 4';
     const added = `SELECT tenant_id, dim, start_hour, value_id, SUM(count) AS count, SUM(failures) AS failures FROM rollups
       WHERE span = 2 AND dim = 3 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
@@ -90,11 +89,7 @@ describe('SQLite rollups', () => {
   });
 
   it('hold one row per tenant, dimension, bucket, value and log, however many appends fed it, and no hour rows of resources', async () => {
-    const path = tempDb();
-    const store = new SqliteStore({ path });
-    await store.open();
-    for (const event of events.slice(0, 200)) await store.append([{ events: [event] }]);
-    await store.close();
+    const path = await storeWith(events.slice(0, 200), 1);
     const raw = new Database(path, { readonly: true });
     const hours = raw.prepare('SELECT count(*) AS n, sum(count) AS total FROM rollups WHERE dim = 0 AND span = 1').get() as { n: number; total: number };
     const resourceHours = raw.prepare('SELECT count(*) AS n FROM rollups WHERE dim = 4 AND span = 1').get() as { n: number };

@@ -70,6 +70,9 @@ export function finestSpan(sources: readonly RollupSource[]): Span {
   return sources.every((s) => HOURLY.has(s)) ? 'hour' : 'day';
 }
 
+/** The dimension code of a packed key (`packKey`). */
+const dimOf = (key: number): number => (key % 32) >> 2;
+
 const HOURLY_CODES = new Set<number>([...HOURLY].map((source) => ROLLUP_DIM[source]));
 const ALL_LOGS_CODES = new Set<number>([...ALL_LOGS_DAYS].map((source) => ROLLUP_DIM[source]));
 
@@ -173,7 +176,7 @@ export class RollupDeltas {
         let dayCells = days.get(dayHour);
         if (!dayCells) days.set(dayHour, (dayCells = new Map()));
         for (const [key, cell] of cells) {
-          if (HOURLY_CODES.has((key % 32) >> 2)) yield unpack(tenantId, SPAN.hour, hour, key, cell);
+          if (HOURLY_CODES.has(dimOf(key))) yield unpack(tenantId, SPAN.hour, hour, key, cell);
           addCell(dayCells, key, cell);
         }
       }
@@ -181,7 +184,7 @@ export class RollupDeltas {
         const allLogs = new Map<number, Cell>();
         for (const [key, cell] of cells) {
           yield unpack(tenantId, SPAN.day, dayHour, key, cell);
-          if (ALL_LOGS_CODES.has((key % 32) >> 2)) addCell(allLogs, withoutLog(key), cell);
+          if (ALL_LOGS_CODES.has(dimOf(key))) addCell(allLogs, withoutLog(key), cell);
         }
         for (const [key, cell] of allLogs) yield unpack(tenantId, DAY_ALL_LOGS, dayHour, key, cell);
       }

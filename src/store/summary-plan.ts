@@ -38,7 +38,7 @@ export interface RollupSelect {
   filter: EventFilter;
   /** Counts only successes (true) or failures (false), through the failures column. */
   success?: boolean;
-  /** Day rows of every log added up (`DAY_ALL_LOGS`), for reads that neither filter nor group by log. */
+  /** Day rows of every log added up (`DAY_ALL_LOGS`, kept for `ALL_LOGS_DAYS`), for reads that neither filter nor group by log. */
   allLogs?: boolean;
 }
 

@@ -271,7 +271,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     sql: `
       -- Day rows of actors with every log added up (span 3, log 0; store/rollups.ts
       -- ALL_LOGS_DAYS): the per-actor sums over many days behind the top actors and the
-      -- baselines read fewer rows, already one per day and actor. Built from the day rows, which count the same events.
+      -- baselines read fewer rows, already one per day and actor. Built from the day rows,
+      -- which count the same events.
       INSERT INTO rollups (tenant_id, dim, span, start_hour, value_id, log, count, failures)
       SELECT tenant_id, dim, 3, start_hour, value_id, 0, SUM(count), SUM(failures) FROM rollups WHERE span = 2 AND dim = 3
        GROUP BY tenant_id, dim, start_hour, value_id;
