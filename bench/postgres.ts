@@ -33,6 +33,25 @@ export async function createDatabase(adminUrl: string, purpose: string): Promise
   };
 }
 
+/** A database name the benchmark may create and keep: `--database` (no quoting needed). */
+const KEPT_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The database `name` on the server of `adminUrl`, kept after the run (`--database`): created
+ * empty when missing; `existed` says whether an earlier run had made it.
+ */
+export async function keptDatabase(adminUrl: string, name: string): Promise<{ url: string; existed: boolean }> {
+  if (!KEPT_NAME.test(name)) throw new Error(`--database: expected a lower-case PostgreSQL name (letters, digits, _), got "${name}"`);
+  const existed = await withAdmin(adminUrl, async (c) => {
+    const found = (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+    if (!found) await c.query(`CREATE DATABASE ${name}`);
+    return found;
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), existed };
+}
+
 /** The server's version, e.g. "15.20"; null when it cannot be reached. */
 export async function serverVersion(adminUrl: string): Promise<string | null> {
   try {

@@ -13,7 +13,7 @@
  *    writes every figure with the machine it was measured on. BENCHMARKS.md explains the figures.
  *
  * Everything it creates — files, databases, server processes — is removed when it ends, also on
- * an error or Ctrl-C, except the store kept with `--store`.
+ * an error or Ctrl-C, except the store kept with `--store` or `--database`.
  */
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,8 @@ import { SECTIONS, type RunContext, type Section } from './context.js';
 import { Dataset } from './dataset.js';
 import { writeEventsFile, type DatasetStats } from './events-file.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
-import { createDatabase, DEFAULT_DATABASE_URL } from './postgres.js';
+import pg from 'pg';
+import { createDatabase, DEFAULT_DATABASE_URL, keptDatabase } from './postgres.js';
 import { investigations } from './queries.js';
 import { engineRows, markdownQueries, markdownTable, type Engine, type Row } from './report.js';
 import { REPO, type Runtime, type StoreConfig } from './server.js';
@@ -62,7 +63,8 @@ const HELP = `npm run bench -- [options]
   --profile DIR           write V8 CPU profiles of the Vigil servers into DIR
   --work-dir DIR          where temporary files go (default the OS temp directory)
   --store DIR             SQLite: keep Vigil's store in DIR; if DIR already holds one, filled by an earlier run with
-                          the same data set options, measure it as it is (no fill; ingest cannot be measured)`;
+                          the same data set options, measure it as it is (no fill; ingest cannot be measured)
+  --database NAME         PostgreSQL: the same with Vigil's database, kept as NAME on the server of --database-url`;
 
 interface Options {
   events: number;
@@ -87,6 +89,7 @@ interface Options {
   profileDir?: string;
   workDir: string;
   storeDir?: string;
+  database?: string;
 }
 
 function list<T extends string>(text: string, allowed: readonly T[], flag: string): T[] {
@@ -111,7 +114,7 @@ function parseOptions(argv: string[]): Options | null {
       days: { type: 'string' }, end: { type: 'string' }, singles: { type: 'string' }, batch: { type: 'string' },
       connections: { type: 'string' }, concurrency: { type: 'string' }, runs: { type: 'string' }, 'budget-ms': { type: 'string' },
       'singles-seconds': { type: 'string' }, 'database-url': { type: 'string' }, 'log-level': { type: 'string' },
-      profile: { type: 'string' }, 'work-dir': { type: 'string' }, tsx: { type: 'boolean' }, store: { type: 'string' },
+      profile: { type: 'string' }, 'work-dir': { type: 'string' }, tsx: { type: 'boolean' }, store: { type: 'string' }, database: { type: 'string' },
     },
   });
   if (values.help) return null;
@@ -143,6 +146,7 @@ function parseOptions(argv: string[]): Options | null {
     ...(values.profile ? { profileDir: path.resolve(values.profile) } : {}),
     workDir: values['work-dir'] ?? os.tmpdir(),
     ...(values.store ? { storeDir: path.resolve(values.store) } : {}),
+    ...(values.database ? { database: values.database } : {}),
   };
 }
 
@@ -182,23 +186,42 @@ interface EngineResult {
 }
 
 /**
- * Whether `dataDir` already holds a Vigil store (`--store`), checked to hold this data set: its
- * largest tenant's tree has as many leaves as the data set gives that tenant.
+ * Whether a kept store (`--store`, `--database`) already holds this data set: its largest
+ * tenant's tree has as many leaves as the data set gives that tenant. An empty one is filled.
  */
-function keptStore(dataDir: string, largest: { name: string; events: number }, ctx: RunContext): boolean {
+function checkKept(kept: string, size: number, largest: { name: string; events: number }, ctx: RunContext): boolean {
+  if (size === 0) return false;
+  if (ctx.sections.has('ingest')) throw new Error(`${kept} already holds a store: leave ingest out of --only, or give an empty one`);
+  if (size !== largest.events) {
+    throw new Error(`${kept} holds ${size} events of ${largest.name}, this data set ${largest.events}: it was filled with other options`);
+  }
+  return true;
+}
+
+/** The largest tenant's tree size in the SQLite store of `dataDir` (0 when there is none yet). */
+function sqliteSize(dataDir: string, tenant: string): number {
   const file = path.join(dataDir, 'vigil.db');
-  if (!existsSync(file)) return false;
-  if (ctx.sections.has('ingest')) throw new Error(`--store ${dataDir} already holds a store: leave ingest out of --only, or give an empty directory`);
+  if (!existsSync(file)) return 0;
   const db = new Database(file, { readonly: true });
   try {
-    const head = db.prepare('SELECT h.size FROM tree_heads h JOIN tenants t ON t.id = h.tenant_id WHERE t.name = ?').get(largest.name) as { size: number } | undefined;
-    if (head?.size !== largest.events) {
-      throw new Error(`--store ${dataDir} holds ${head?.size ?? 0} events of ${largest.name}, this data set ${largest.events}: it was filled with other options`);
-    }
+    const sql = 'SELECT h.size FROM tree_heads h JOIN tenants t ON t.id = h.tenant_id WHERE t.name = ?';
+    return (db.prepare(sql).get(tenant) as { size: number } | undefined)?.size ?? 0;
   } finally {
     db.close();
   }
-  return true;
+}
+
+/** The same in the PostgreSQL database at `url` (0 before Vigil has made its tables there). */
+async function postgresSize(url: string, tenant: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    if ((await client.query<{ t: string | null }>(`SELECT to_regclass('public.tree_heads') AS t`)).rows[0]!.t === null) return 0;
+    const sql = 'SELECT h.size FROM tree_heads h JOIN tenants t ON t.id = h.tenant_id WHERE t.name = $1';
+    return Number((await client.query<{ size: string }>(sql, [tenant])).rows[0]?.size ?? 0);
+  } finally {
+    await client.end();
+  }
 }
 
 async function runEngine(
@@ -216,8 +239,13 @@ async function runEngine(
     const dataDir = options.storeDir ?? path.join(ctx.workDir, 'sqlite-vigil');
     mkdirSync(dataDir, { recursive: true });
     store = { kind: 'sqlite', dataDir };
-    filled = options.storeDir !== undefined && keptStore(dataDir, largest, ctx);
+    filled = options.storeDir !== undefined && checkKept(`--store ${dataDir}`, sqliteSize(dataDir, largest.name), largest, ctx);
     release = options.storeDir ? async () => {} : cleanup.add(() => rmSync(dataDir, { recursive: true, force: true }));
+  } else if (options.database) {
+    const db = await keptDatabase(options.databaseUrl, options.database);
+    store = { kind: 'postgres', url: db.url };
+    filled = db.existed && checkKept(`--database ${options.database}`, await postgresSize(db.url, largest.name), largest, ctx);
+    release = async () => {};
   } else {
     const db = await createDatabase(options.databaseUrl, 'vigil');
     store = { kind: 'postgres', url: db.url };

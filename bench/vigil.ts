@@ -56,10 +56,10 @@ export interface VigilResults {
 
 const SUMMARY_PARAMS = { group_by: 'action,actor', bucket: 'day', baseline: 'actor' };
 
-/** Runs every selected measure of Vigil on one store, owned by the caller: empty, or `filled` by an earlier run (`--store`). */
+/** Runs every selected measure of Vigil on one store, owned by the caller: empty, or `filled` by an earlier run (`--store`, `--database`). */
 export async function measureVigil(store: StoreConfig, ctx: RunContext, filled: boolean): Promise<VigilResults> {
   const timesIngest = ctx.sections.has('ingest');
-  if (filled) ctx.log('  measuring the store an earlier run filled (--store), as it is');
+  if (filled) ctx.log('  measuring the store an earlier run filled (--store, --database), as it is');
   else if (!timesIngest) {
     ctx.log(`  loading ${ctx.events.toLocaleString('en-US')} events in-process (ingest is not timed in this run)`);
     const seconds = await fillDirect(store, ctx.eventsFile, ctx.events, ctx.log);
