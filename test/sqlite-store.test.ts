@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { prepared } from '../src/store/sqlite/statements.js';
 import { describeStoreContract } from './store-contract.js';
-import { MINUTE, preparedEvent, T0 } from './support/events.js';
+import { DAY, MINUTE, preparedEvent, T0 } from './support/events.js';
 
 describeStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
@@ -56,6 +56,53 @@ describe('SQLite rollups waiting in memory', () => {
       expect(counted()).toBe(60);
     } finally {
       raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite migration 7: day-first indexes', () => {
+  it('rebuilds the action, actor and resource indexes of an older store, which then answers as before, through them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-days-'));
+    const file = join(dir, 'vigil.db');
+    try {
+      const store = new SqliteStore({ path: file });
+      await store.open();
+      await store.append([
+        {
+          events: Array.from({ length: 40 }, (_, i) =>
+            preparedEvent({ tenant: 'm', atUs: T0 + (i % 9) * DAY + i * MINUTE, action: i % 2 ? 'secret.read' : 'secret.update', actor: { type: 'user', id: `u_${i % 3}` } }),
+          ),
+        },
+      ]);
+      const queries = [
+        { tenant: 'm', filter: { actorId: ['u_1'] }, order: 'desc' as const, limit: 5 },
+        { tenant: 'm', filter: { action: ['secret.update'], fromUs: T0 + 2 * DAY }, order: 'asc' as const, limit: 50 },
+      ];
+      const before = await Promise.all(queries.map((q) => store.query(q)));
+      await store.close();
+
+      // The schema as Vigil left it before migration 7.
+      const raw = new Database(file);
+      raw.exec(`DROP INDEX events_actor; DROP INDEX events_resource; DROP INDEX events_action;
+        ALTER TABLE events DROP COLUMN day;
+        CREATE INDEX events_actor ON events (tenant_id, actor_id, ts, seq);
+        CREATE INDEX events_resource ON events (tenant_id, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
+        CREATE INDEX events_action ON events (tenant_id, action_id, ts, seq);
+        DELETE FROM schema_migrations WHERE version = 7;`);
+      raw.close();
+
+      const reopened = new SqliteStore({ path: file });
+      await reopened.open();
+      expect(await Promise.all(queries.map((q) => reopened.query(q)))).toEqual(before);
+      await reopened.close();
+      const check = new Database(file, { readonly: true });
+      const plan = check
+        .prepare("EXPLAIN QUERY PLAN SELECT seq FROM events WHERE tenant_id = 1 AND day = 3 AND actor_id = 2 ORDER BY ts DESC, seq DESC LIMIT 5")
+        .all() as { detail: string }[];
+      check.close();
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING (COVERING )?INDEX events_actor \(tenant_id=\? AND day=\? AND actor_id=\?\)/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

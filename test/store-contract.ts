@@ -294,6 +294,51 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
       });
     });
 
+    describe('trails over many days', () => {
+      it('walk every matching event once, across days without one and ties on time, in both orders and from any cursor', async () => {
+        const T = 'trail';
+        // 60 events over 25 days with empty days between, a few at the same instant; actors,
+        // actions and resources repeat on some days and not others.
+        const at = (i: number) => T0 + (i * 7 % 25) * DAY + (i % 4) * MINUTE - (i % 9 === 0 ? 3 * MINUTE : 0) + (i % 11 === 0 ? DAY - MINUTE : 0);
+        const batch = Array.from({ length: 60 }, (_, i) =>
+          preparedEvent({
+            tenant: T,
+            atUs: at(i),
+            action: i % 3 === 0 ? 'secret.update' : 'secret.read',
+            actor: { type: 'user', id: `u_${i % 4}`, email: `user${i % 4}@acme.example` },
+            resource: { type: 'secret', id: `sec_${i % 5}`, path: `prod/app/${i % 5}` },
+          }),
+        );
+        await appendOne(...batch);
+        const stored = (await store.query({ tenant: T, filter: {}, order: 'asc', limit: 100 })).map((r) => ({ ...r, event: JSON.parse(r.body) as StoredEvent }));
+        expect(stored).toHaveLength(60);
+        const filters: { filter: EventFilter; keep: (e: StoredEvent) => boolean }[] = [
+          { filter: { actorId: ['u_1'] }, keep: (e) => e.actor.id === 'u_1' },
+          { filter: { action: ['secret.update'] }, keep: (e) => e.action === 'secret.update' },
+          { filter: { resourceId: ['sec_2', 'sec_3'] }, keep: (e) => ['sec_2', 'sec_3'].includes(e.resource!.id!) },
+          { filter: { actorId: ['u_2'], action: ['secret.read'], fromUs: T0 + 3 * DAY + 2 * MINUTE, toUs: T0 + 19 * DAY }, keep: (e) => e.actor.id === 'u_2' && e.action === 'secret.read' && at(e.seq) >= T0 + 3 * DAY + 2 * MINUTE && at(e.seq) < T0 + 19 * DAY },
+          { filter: { pathPrefix: 'prod/app/4', toUs: T0 + 40 * DAY }, keep: (e) => e.resource!.path === 'prod/app/4' },
+        ];
+        for (const { filter, keep } of filters) {
+          for (const order of ['asc', 'desc'] as const) {
+            const expected = stored.filter((r) => keep(r.event)).map((r) => r.seq);
+            if (order === 'desc') expected.reverse();
+            expect(expected.length).toBeGreaterThan(2);
+            const seen: number[] = [];
+            let after: EventQuery['after'];
+            for (;;) {
+              const rows = await store.query({ tenant: T, filter, order, limit: 3, ...(after ? { after } : {}) });
+              seen.push(...rows.map((r) => r.seq));
+              if (rows.length < 3) break;
+              const last = rows[rows.length - 1]!;
+              after = { occurredUs: last.occurredUs, seq: last.seq };
+            }
+            expect(seen, `${JSON.stringify(filter)} ${order}`).toEqual(expected);
+          }
+        }
+      });
+    });
+
     describe('scan', () => {
       it('answers exactly as query, page by page', async () => {
         const T = 'scan';

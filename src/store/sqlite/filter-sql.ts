@@ -9,6 +9,26 @@ export interface Where {
   params: unknown[];
 }
 
+/** The day-first indexes (migration 7) and the id column each leads with after the day. */
+const DAY_INDEXES = { actor_id: 'events_actor', resource_id: 'events_resource', action_id: 'events_action' } as const;
+type IdColumn = keyof typeof DAY_INDEXES;
+export type DayIndex = (typeof DAY_INDEXES)[IdColumn];
+
+/**
+ * A compiled filter. `dayIndex` when it names actors, resources or actions by id: the index that
+ * finds them leads with the day (migration 7), so its reads give the day (`day = ?` per day of a
+ * page, `day IN (…)` for a scan) and get a seek per day and id. With several, the actor's first,
+ * then the resource's: the narrower, as a rule.
+ */
+export interface CompiledFilter extends Where {
+  dayIndex: DayIndex | null;
+}
+
+/** A condition on a column of ids that a day-first index serves (see CompiledFilter). */
+interface IdList extends Where {
+  column: IdColumn;
+}
+
 /** Escapes LIKE wildcards so user text matches literally (with ESCAPE '\'). */
 function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -23,6 +43,10 @@ function inList(column: string, values: readonly unknown[]): Where {
   return values.length === 1
     ? { sql: `${column} = ?`, params: [values[0]] }
     : { sql: `${column} IN (${placeholders(values.length)})`, params: [...values] };
+}
+
+function idList(column: IdColumn, ids: readonly number[]): IdList {
+  return { ...inList(column, ids), column };
 }
 
 /**
@@ -72,7 +96,7 @@ export class FilterCompiler {
   }
 
   /** The WHERE clause (without keyset and order) for `query`, or null when nothing can match. */
-  compile(tenantId: number, query: EventQuery): Where | null {
+  compile(tenantId: number, query: EventQuery): CompiledFilter | null {
     const parts: Where[] = [{ sql: 'tenant_id = ?', params: [tenantId] }];
     const add = (part: Where | null): boolean => {
       if (part === null) return false;
@@ -99,7 +123,11 @@ export class FilterCompiler {
       this.freeText(tenantId, f.q),
     ].every((part) => part === undefined || add(part));
     if (!ok) return null;
-    return { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) };
+    return {
+      sql: parts.map((p) => p.sql).join(' AND '),
+      params: parts.flatMap((p) => p.params),
+      dayIndex: dayIndex(parts),
+    };
   }
 
   private timeRange(f: EventFilter): Where | undefined {
@@ -131,7 +159,7 @@ export class FilterCompiler {
     for (const prefix of f.actionPrefix ?? []) {
       for (const row of this.termsByPrefix.all(TERM.action, prefix, `${prefix}\u{10FFFF}`)) ids.add(row.id);
     }
-    return ids.size ? inList('action_id', [...ids]) : null;
+    return ids.size ? idList('action_id', [...ids]) : null;
   }
 
   private actors(tenantId: number, f: EventFilter): Where | null | undefined {
@@ -146,7 +174,7 @@ export class FilterCompiler {
 
   /**
    * Resource filters. A `resource_type` narrows the ids the other filters found; standing alone
-   * it is a subquery, never a list of every resource of the type (thousands in a large tenant).
+   * it is a lookup per row, never a list of every resource of the type (thousands in a large tenant).
    */
   private resources(tenantId: number, f: EventFilter): Where | null | undefined {
     const sets: Set<number>[] = [];
@@ -162,9 +190,12 @@ export class FilterCompiler {
     const types = f.resourceType;
     if (!types?.length) return intersect('resource_id', sets);
     if (sets.length === 0) {
+      // Checked per row by primary key (`resource_id` is the outer row's: events, or rollups in a
+      // summary): an IN (SELECT …) list would be built again by every statement, and a page runs
+      // one per day (sqlite-store.ts).
       return {
-        sql: `resource_id IN (SELECT id FROM resources WHERE tenant_id = ? AND type IN (${types.map(() => '?').join(', ')}))`,
-        params: [tenantId, ...types],
+        sql: `EXISTS (SELECT 1 FROM resources r WHERE r.id = resource_id AND r.type IN (${types.map(() => '?').join(', ')}))`,
+        params: [...types],
       };
     }
     const found = JSON.stringify(intersectIds(sets));
@@ -208,6 +239,12 @@ export class FilterCompiler {
   }
 }
 
+function dayIndex(parts: readonly Where[]): DayIndex | null {
+  const columns = new Set(parts.flatMap((p) => ('column' in p ? [(p as IdList).column] : [])));
+  const column = (Object.keys(DAY_INDEXES) as IdColumn[]).find((c) => columns.has(c));
+  return column ? DAY_INDEXES[column] : null;
+}
+
 function ipRange(range: IpRange): Where {
   return { sql: '(ip BETWEEN ? AND ?)', params: [Buffer.from(range.lo, 'hex'), Buffer.from(range.hi, 'hex')] };
 }
@@ -231,8 +268,8 @@ function intersectIds(sets: Set<number>[]): number[] {
 }
 
 /** AND of several id sets on one column, resolved to one list; null when it is empty. */
-function intersect(column: string, sets: Set<number>[]): Where | null | undefined {
+function intersect(column: IdColumn, sets: Set<number>[]): IdList | null | undefined {
   if (sets.length === 0) return undefined;
   const ids = intersectIds(sets);
-  return ids.length ? inList(column, ids) : null;
+  return ids.length ? idList(column, ids) : null;
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { DAY_US } from '../rollups.js';
 
 /**
  * Versioned schema of the embedded store. A migration is never edited once released: a change is
@@ -267,6 +268,24 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       INSERT INTO rollups (tenant_id, dim, span, start_hour, value_id, log, count, failures)
       SELECT tenant_id, dim, 3, start_hour, value_id, 0, SUM(count), SUM(failures) FROM rollups WHERE span = 2 AND dim = 3
       GROUP BY tenant_id, dim, start_hour, value_id;
+    `,
+  },
+  {
+    version: 7,
+    name: 'day-first action, actor and resource indexes',
+    sql: `
+      -- Keyed value first, these indexes took each insert at a random place of an index as large
+      -- as the whole log, so every commit rewrote about one page per event per index, more as the
+      -- log grew (BENCHMARKS.md, bench/index-layout.ts). With the event's UTC day first, inserts
+      -- touch only the current day's part, whose size is set by the daily volume. Reads give the
+      -- day: pages walk the days of their range (sqlite-store.ts), scans list them (summary.ts).
+      ALTER TABLE events ADD COLUMN day INTEGER GENERATED ALWAYS AS (ts / ${DAY_US}) VIRTUAL;
+      DROP INDEX events_actor;
+      DROP INDEX events_resource;
+      DROP INDEX events_action;
+      CREATE INDEX events_actor ON events (tenant_id, day, actor_id, ts, seq);
+      CREATE INDEX events_resource ON events (tenant_id, day, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
+      CREATE INDEX events_action ON events (tenant_id, day, action_id, ts, seq);
     `,
   },
 ];

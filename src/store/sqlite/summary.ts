@@ -6,6 +6,7 @@ import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim }
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
+import { daysOf } from './days.js';
 import type { Dictionary } from './dictionary.js';
 import type { FilterCompiler, Where } from './filter-sql.js';
 
@@ -44,11 +45,16 @@ export class SqliteSummaries {
       term: db.prepare<[number], { value: string }>('SELECT value FROM terms WHERE id = ?'),
       actor: db.prepare<[number], { type: string; ext_id: string }>('SELECT type, ext_id FROM actors WHERE id = ?'),
       resource: db.prepare<[number], { type: string; ext_key: string }>('SELECT type, ext_key FROM resources WHERE id = ?'),
-      actorLatest: db.prepare<[number, number], { body: string }>(
-        'SELECT body FROM events WHERE tenant_id = ? AND actor_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+      // The value's last day from its day rollups (newest days first: the values labelled are
+      // active ones), then its last event of that day (day-first indexes, migration 7).
+      lastDay: db.prepare<[number, number, number, number], { hour: number }>(
+        'SELECT start_hour AS hour FROM rollups WHERE tenant_id = ? AND dim = ? AND span = ? AND value_id = ? ORDER BY start_hour DESC LIMIT 1',
       ),
-      resourceLatest: db.prepare<[number, number], { body: string }>(
-        'SELECT body FROM events WHERE tenant_id = ? AND resource_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+      actorLatest: db.prepare<[number, number, number], { body: string }>(
+        'SELECT body FROM events WHERE tenant_id = ? AND day = ? AND actor_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+      ),
+      resourceLatest: db.prepare<[number, number, number], { body: string }>(
+        'SELECT body FROM events WHERE tenant_id = ? AND day = ? AND resource_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
       ),
     };
   }
@@ -81,7 +87,10 @@ export class SqliteSummaries {
         const where = compile(filter);
         if (where === null) return [];
         const from = via ? `events INDEXED BY ${INDEX[via]}` : 'events';
-        return db.prepare(`SELECT ${FACT_COLUMNS} FROM ${from} WHERE ${where.sql}`).raw(true).iterate(...where.params) as Iterable<EventFactRow>;
+        // The day-first indexes seek one day and value at a time: list the range's days.
+        const days = via && via !== 'time' && filter.fromUs !== undefined && filter.toUs !== undefined ? daysOf(filter.fromUs, filter.toUs) : [];
+        const sql = days.length ? `${where.sql} AND day IN (${days.map(() => '?').join(', ')})` : where.sql;
+        return db.prepare(`SELECT ${FACT_COLUMNS} FROM ${from} WHERE ${sql}`).raw(true).iterate(...where.params, ...days) as Iterable<EventFactRow>;
       },
       ...this.names(tenantId),
     };
@@ -90,8 +99,10 @@ export class SqliteSummaries {
   /** Keys from the dictionaries; labels as the value's latest event shows it. */
   private names(tenantId: number): Pick<SummaryReader, 'keys' | 'labels'> {
     const n = this.stmt;
-    const latest = (stmt: typeof n.actorLatest, id: number): StoredEvent | undefined => {
-      const row = stmt.get(tenantId, id);
+    const latest = (dim: 'actor' | 'resource', id: number): StoredEvent | undefined => {
+      const hour = n.lastDay.get(tenantId, ROLLUP_DIM[dim], storedSpan(dim, 'day', false), id)?.hour;
+      if (hour === undefined) return undefined;
+      const row = (dim === 'actor' ? n.actorLatest : n.resourceLatest).get(tenantId, hour / 24, id);
       return row ? (JSON.parse(row.body) as StoredEvent) : undefined;
     };
     const key = (dim: ValueDim, id: number): string => {
@@ -105,10 +116,10 @@ export class SqliteSummaries {
     const label = (dim: ValueDim, id: number): string => {
       if (dim === 'actor') {
         const row = n.actor.get(id)!;
-        return actorDisplay(latest(n.actorLatest, id)?.actor ?? { type: row.type as ActorType, id: row.ext_id });
+        return actorDisplay(latest('actor', id)?.actor ?? { type: row.type as ActorType, id: row.ext_id });
       }
       if (dim === 'resource') {
-        const r = latest(n.resourceLatest, id)?.resource;
+        const r = latest('resource', id)?.resource;
         return r?.path ?? r?.name ?? r?.id ?? n.resource.get(id)!.ext_key;
       }
       return key(dim, id);
