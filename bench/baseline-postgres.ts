@@ -33,6 +33,14 @@ function values(row: BaselineRow): (string | null)[] {
   return [row.id, row.tenant, row.occurredAt, row.log, row.action, row.actor, row.resource, row.ip, row.payload];
 }
 
+/** PostgreSQL's protocol counts a statement's parameters in 16 bits. */
+const ROWS_PER_STATEMENT = Math.floor(65_535 / COLUMNS.length);
+
+function insertSql(rows: number): string {
+  const tuples = Array.from({ length: rows }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
+  return `INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`;
+}
+
 export class PostgresBaseline implements BaselineStore {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -56,9 +64,23 @@ export class PostgresBaseline implements BaselineStore {
     await this.pool.query('ANALYZE audit_events');
   }
 
+  /** One transaction: one statement, or several when the rows have more parameters than one statement may bind. */
   async insert(rows: BaselineRow[]): Promise<void> {
-    const tuples = rows.map((_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
-    await this.pool.query(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, rows.flatMap(values));
+    if (rows.length <= ROWS_PER_STATEMENT) return void (await this.pool.query(insertSql(rows.length), rows.flatMap(values)));
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+        await client.query(insertSql(chunk.length), chunk.flatMap(values));
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async page(tenant: string, filter: BaselineFilter, offset: number, limit: number): Promise<StoredRow[]> {
