@@ -21,12 +21,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { DAY_US } from '../src/store/rollups.js';
+import { dayOf } from '../src/store/sqlite/days.js';
 import { seeded } from './random.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '2000000' }, group: { type: 'string', default: '1000' } } });
 const ROWS = Number(values.events);
 const GROUP = Number(values.group);
-const DAY_US = 86_400_000_000;
 const START_US = Date.UTC(2026, 7, 1) * 1000;
 
 function schema(dayFirst: boolean): string {
@@ -66,7 +67,7 @@ function run(dayFirst: boolean): { cpu: number; wall: number }[] {
           const r = random();
           const tenant = Math.max(0, cumulative.findIndex((c) => c >= r));
           const ts = Math.floor(START_US + (i / ROWS) * 90 * DAY_US);
-          insert.run(tenant + 1, seqs[tenant]!++, ts, Math.floor(ts / DAY_US), 1 + Math.floor(random() ** 2 * 20_000), 1 + Math.floor(random() ** 1.5 * 50_000), 1 + Math.floor(random() * 60), body);
+          insert.run(tenant + 1, seqs[tenant]!++, ts, dayOf(ts), 1 + Math.floor(random() ** 2 * 20_000), 1 + Math.floor(random() ** 1.5 * 50_000), 1 + Math.floor(random() * 60), body);
         }
       })();
       if ((done + GROUP) % (ROWS / 10) === 0) {

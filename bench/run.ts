@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { parseTimeMicros } from '../src/domain/time.js';
 import type { BaselineResults, BaselineStore } from './baseline.js';
 import { measureBaseline } from './baseline.js';
@@ -29,7 +30,6 @@ import { SECTIONS, type RunContext, type Section } from './context.js';
 import { Dataset } from './dataset.js';
 import { writeEventsFile, type DatasetStats } from './events-file.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
-import pg from 'pg';
 import { createDatabase, DEFAULT_DATABASE_URL, keptDatabase } from './postgres.js';
 import { investigations } from './queries.js';
 import { engineRows, markdownQueries, markdownTable, type Engine, type Row } from './report.js';

@@ -3,9 +3,8 @@ import { DAY_US } from '../rollups.js';
 /**
  * The UTC day of an event (`events.day`, migration 7): the leading key of the action, actor and
  * resource indexes. Times are never negative (validate.ts), so SQLite's integer division is the
- * floor this module computes.
+ * floor computed here.
  */
-
 export function dayOf(tsUs: number): number {
   return Math.floor(tsUs / DAY_US);
 }

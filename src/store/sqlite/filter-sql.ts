@@ -39,7 +39,7 @@ function placeholders(n: number): string {
 }
 
 /** `column = ?` for one value (so the index stays ordered), `IN (…)` for several. */
-function inList(column: string, values: readonly unknown[]): Where {
+export function inList(column: string, values: readonly unknown[]): Where {
   return values.length === 1
     ? { sql: `${column} = ?`, params: [values[0]] }
     : { sql: `${column} IN (${placeholders(values.length)})`, params: [...values] };
@@ -194,7 +194,7 @@ export class FilterCompiler {
       // summary): an IN (SELECT …) list would be built again by every statement, and a page runs
       // one per day (sqlite-store.ts).
       return {
-        sql: `EXISTS (SELECT 1 FROM resources r WHERE r.id = resource_id AND r.type IN (${types.map(() => '?').join(', ')}))`,
+        sql: `EXISTS (SELECT 1 FROM resources r WHERE r.id = resource_id AND r.type IN (${placeholders(types.length)}))`,
         params: [...types],
       };
     }

@@ -8,7 +8,7 @@ import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from
 import type { EventFactRow } from '../summary-tally.js';
 import { daysOf } from './days.js';
 import type { Dictionary } from './dictionary.js';
-import type { FilterCompiler, Where } from './filter-sql.js';
+import { inList, type FilterCompiler, type Where } from './filter-sql.js';
 
 /** The events column holding each value dimension's id. */
 const COLUMN: Record<ValueDim, string> = {
@@ -89,8 +89,9 @@ export class SqliteSummaries {
         const from = via ? `events INDEXED BY ${INDEX[via]}` : 'events';
         // The day-first indexes seek one day and value at a time: list the range's days.
         const days = via && via !== 'time' && filter.fromUs !== undefined && filter.toUs !== undefined ? daysOf(filter.fromUs, filter.toUs) : [];
-        const sql = days.length ? `${where.sql} AND day IN (${days.map(() => '?').join(', ')})` : where.sql;
-        return db.prepare(`SELECT ${FACT_COLUMNS} FROM ${from} WHERE ${sql}`).raw(true).iterate(...where.params, ...days) as Iterable<EventFactRow>;
+        const parts = days.length ? [where, inList('day', days)] : [where];
+        const sql = parts.map((p) => p.sql).join(' AND ');
+        return db.prepare(`SELECT ${FACT_COLUMNS} FROM ${from} WHERE ${sql}`).raw(true).iterate(...parts.flatMap((p) => p.params)) as Iterable<EventFactRow>;
       },
       ...this.names(tenantId),
     };
