@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { SEQ_RANGE } from '../src/store/sqlite/row-ids.js';
 import { prepared } from '../src/store/sqlite/statements.js';
 import { describeStoreContract } from './store-contract.js';
 import { DAY, MINUTE, preparedEvent, T0 } from './support/events.js';
@@ -102,6 +103,86 @@ describe('SQLite migration 7: day-first indexes', () => {
         .all() as { detail: string }[];
       check.close();
       expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING (COVERING )?INDEX events_actor \(tenant_id=\? AND day=\? AND actor_id=\?\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The events table as Vigil kept it before migration 8: row ids in arrival order. */
+const ARRIVAL_ORDER_EVENTS = `
+  DROP TRIGGER events_no_update;
+  DROP TRIGGER events_no_delete;
+  ALTER TABLE events RENAME TO keyed;
+  CREATE TABLE events (rid INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+    uid BLOB NOT NULL, log INTEGER NOT NULL, action_id INTEGER NOT NULL, category_id INTEGER NOT NULL, crud INTEGER NOT NULL,
+    actor_id INTEGER NOT NULL, resource_id INTEGER, source_id INTEGER, service_id INTEGER, environment_id INTEGER,
+    success INTEGER NOT NULL, status INTEGER, method_id INTEGER, ip BLOB, request_id TEXT, session_id TEXT, body TEXT NOT NULL);
+  ALTER TABLE events ADD COLUMN day INTEGER GENERATED ALWAYS AS (ts / ${DAY}) VIRTUAL;
+  INSERT INTO events (tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id, resource_id, source_id, service_id,
+      environment_id, success, status, method_id, ip, request_id, session_id, body)
+    SELECT tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id, resource_id, source_id, service_id,
+      environment_id, success, status, method_id, ip, request_id, session_id, body
+    FROM keyed ORDER BY ts, tenant_id, seq;
+  DROP TABLE keyed;
+  CREATE UNIQUE INDEX events_seq ON events (tenant_id, seq);
+  CREATE UNIQUE INDEX events_uid ON events (tenant_id, uid);
+  CREATE INDEX events_time ON events (tenant_id, ts, seq);
+  CREATE INDEX events_actor ON events (tenant_id, day, actor_id, ts, seq);
+  CREATE INDEX events_resource ON events (tenant_id, day, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
+  CREATE INDEX events_action ON events (tenant_id, day, action_id, ts, seq);
+  CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+  CREATE TRIGGER events_no_delete BEFORE DELETE ON events WHEN NOT EXISTS (SELECT 1 FROM purge_session)
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+  DELETE FROM schema_migrations WHERE version = 8;`;
+
+describe('SQLite migration 8: events keyed by tenant and seq', () => {
+  it("moves an older store's events into one run per tenant, which then answers as before and keeps its guards", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-keyed-'));
+    const file = join(dir, 'vigil.db');
+    const tenants = ['k1', 'k2', 'k3'];
+    try {
+      const store = new SqliteStore({ path: file });
+      await store.open();
+      // Interleaved in time, as tenants arrive in a shared store.
+      for (let i = 0; i < 30; i++) {
+        await store.append([
+          { events: tenants.map((tenant, t) => preparedEvent({ tenant, atUs: T0 + i * DAY / 3 + t * MINUTE, actor: { type: 'user', id: `u_${i % 4}` } })) },
+        ]);
+      }
+      const answers = (s: SqliteStore) =>
+        Promise.all(
+          tenants.flatMap((tenant) => [
+            s.readBySeq(tenant, 3, 25, 100),
+            s.query({ tenant, filter: { actorId: ['u_1'], fromUs: T0 + DAY }, order: 'desc', limit: 4 }),
+            s.query({ tenant, filter: {}, order: 'asc', limit: 7, after: { occurredUs: T0 + 2 * DAY, seq: 6 } }),
+          ]),
+        );
+      const before = await answers(store);
+      await store.close();
+
+      const raw = new Database(file);
+      raw.exec(ARRIVAL_ORDER_EVENTS);
+      const runs = () => (raw.prepare('SELECT tenant_id FROM events ORDER BY rid').all() as { tenant_id: number }[]).filter((r, i, all) => i === 0 || all[i - 1]!.tenant_id !== r.tenant_id).length;
+      expect(runs()).toBe(90);
+
+      const migrated = new SqliteStore({ path: file });
+      await migrated.open();
+      expect(await answers(migrated)).toEqual(before);
+      expect(runs()).toBe(3);
+      expect(raw.prepare(`SELECT count(*) AS n FROM events WHERE rid <> tenant_id * ${2 ** 40} + seq`).get()).toEqual({ n: 0 });
+      expect(raw.prepare("SELECT name FROM sqlite_schema WHERE name = 'events_seq'").all()).toEqual([]);
+      const plan = raw.prepare(`EXPLAIN QUERY PLAN SELECT body FROM events WHERE ${SEQ_RANGE}`).all(1, 0, 1, 10) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/);
+      expect(() => raw.exec("UPDATE events SET body = '{}'")).toThrow(/append-only/);
+      expect(() => raw.exec('DELETE FROM events')).toThrow(/append-only/);
+      // A row whose id is not its tenant and seq is refused.
+      expect(() => raw.exec(`INSERT INTO events (rid, tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id, success, body)
+        SELECT rid + 1000, tenant_id, seq, ts, randomblob(16), log, action_id, category_id, crud, actor_id, success, body FROM events LIMIT 1`)).toThrow(/CHECK/);
+      await migrated.append([{ events: [preparedEvent({ tenant: 'k2', atUs: T0 + 40 * DAY })] }]);
+      expect((await migrated.readBySeq('k2', 28, 40, 10)).map((r) => r.seq)).toEqual([28, 29, 30]);
+      await migrated.close();
+      raw.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

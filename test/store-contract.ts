@@ -360,6 +360,21 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
         const rows = await store.readBySeq(T, 5, 15, 4);
         expect(rows.map((r) => r.seq)).toEqual([5, 6, 7, 8]);
       });
+
+      it("reads only the tenant's own events, whatever the bounds", async () => {
+        // Appended interleaved, so that neighbouring tenants' events sit on either side.
+        for (let i = 0; i < 6; i++) {
+          await appendOne(preparedEvent({ tenant: 'byseq-a' }), preparedEvent({ tenant: 'byseq-b' }), preparedEvent({ tenant: 'byseq-c' }));
+        }
+        const seqsOf = async (from: number, to: number) =>
+          (await store.readBySeq('byseq-b', from, to, 100)).map((r) => [(JSON.parse(r.body) as StoredEvent).tenant, r.seq]);
+        const all = [0, 1, 2, 3, 4, 5].map((seq) => ['byseq-b', seq]);
+        expect(await seqsOf(0, Number.MAX_SAFE_INTEGER)).toEqual(all);
+        expect(await seqsOf(-5, 2 ** 41)).toEqual(all);
+        expect(await seqsOf(4, 2 ** 40 + 3)).toEqual(all.slice(4));
+        expect(await seqsOf(2 ** 40, Number.MAX_SAFE_INTEGER)).toEqual([]);
+        expect(await seqsOf(-10, 0)).toEqual([]);
+      });
     });
 
     describe('merkle tree', () => {

@@ -9,6 +9,7 @@ import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequence
 import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { TERM, type Dictionary } from './dictionary.js';
+import { rowIdSql } from './row-ids.js';
 import { SqliteRollups } from './rollups.js';
 import type { TenantTree, TreeCache } from './tree-cache.js';
 
@@ -36,9 +37,9 @@ export class Appender {
   ) {
     this.stmt = {
       byUid: db.prepare<[number, Buffer], KnownEvent>('SELECT body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
-      insert: db.prepare(`INSERT INTO events (tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id,
+      insert: db.prepare(`INSERT INTO events (rid, tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id,
         resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        VALUES (${rowIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
     this.rollups = new SqliteRollups(db);
   }
@@ -122,6 +123,8 @@ export class Appender {
     ] as const;
     const [action, category, actor, resource, source, service, environment] = values;
     this.stmt.insert.run(
+      tenantId,
+      seq,
       tenantId,
       seq,
       occurredUs,

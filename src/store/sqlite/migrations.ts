@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
 import { DAY_US } from '../rollups.js';
+import { rowIdSql, SEQS_PER_TENANT } from './row-ids.js';
 
 /**
  * Versioned schema of the embedded store. A migration is never edited once released: a change is
  * a new entry. Each runs in its own transaction with its version recorded in schema_migrations.
  *
- * Layout choices (DESIGN.md §3): events live in a rowid table, so rows are appended in arrival
- * order; strings that repeat (tenants, actions, actors, resources, …) are interned into small
+ * Layout choices (DESIGN.md §3): events live in a rowid table keyed by tenant and seq (migration
+ * 8), so each tenant's rows are appended at the end of its own run; strings that repeat (tenants, actions, actors, resources, …) are interned into small
  * integer keys, which keeps the secondary indexes narrow; `body` is the event's canonical JSON,
  * byte for byte as hashed into the Merkle log, and the columns beside it only serve filtering.
  */
@@ -286,6 +287,60 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX events_actor ON events (tenant_id, day, actor_id, ts, seq);
       CREATE INDEX events_resource ON events (tenant_id, day, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
       CREATE INDEX events_action ON events (tenant_id, day, action_id, ts, seq);
+    `,
+  },
+  {
+    version: 8,
+    name: 'events keyed by tenant and seq',
+    sql: `
+      -- The row id was the arrival order, so a tenant's events lay among every other tenant's:
+      -- once the store outgrew memory, reading one tenant's rows in order (an export, a trail)
+      -- cost a random page read per few rows. Keyed by tenant then seq (row-ids.ts), a tenant's
+      -- events are one run of the table, and the row id is the unique (tenant, seq) key, so
+      -- events_seq goes. The table is copied in its stored order (a sequential read) and its
+      -- indexes built again; this needs free disk for a second copy of the events while it runs.
+      CREATE TABLE events_by_tenant (
+        rid INTEGER PRIMARY KEY,
+        tenant_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        uid BLOB NOT NULL,
+        log INTEGER NOT NULL,
+        action_id INTEGER NOT NULL,
+        category_id INTEGER NOT NULL,
+        crud INTEGER NOT NULL,
+        actor_id INTEGER NOT NULL,
+        resource_id INTEGER,
+        source_id INTEGER,
+        service_id INTEGER,
+        environment_id INTEGER,
+        success INTEGER NOT NULL,
+        status INTEGER,
+        method_id INTEGER,
+        ip BLOB,
+        request_id TEXT,
+        session_id TEXT,
+        body TEXT NOT NULL,
+        day INTEGER GENERATED ALWAYS AS (ts / ${DAY_US}) VIRTUAL,
+        CHECK (seq >= 0 AND seq < ${SEQS_PER_TENANT} AND rid = ${rowIdSql('tenant_id', 'seq')})
+      );
+      INSERT INTO events_by_tenant (rid, tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id, resource_id,
+          source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
+        SELECT ${rowIdSql('tenant_id', 'seq')}, tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id, resource_id,
+          source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body
+        FROM events ORDER BY rid;
+      DROP TABLE events;
+      ALTER TABLE events_by_tenant RENAME TO events;
+      CREATE UNIQUE INDEX events_uid ON events (tenant_id, uid);
+      CREATE INDEX events_time ON events (tenant_id, ts, seq);
+      CREATE INDEX events_actor ON events (tenant_id, day, actor_id, ts, seq);
+      CREATE INDEX events_resource ON events (tenant_id, day, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
+      CREATE INDEX events_action ON events (tenant_id, day, action_id, ts, seq);
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        WHEN NOT EXISTS (SELECT 1 FROM purge_session)
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
     `,
   },
 ];

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { RollupDeltas, type RollupRow } from '../rollups.js';
+import { SEQ_RANGE, SEQS_PER_TENANT } from './row-ids.js';
 
 /** Rows per upsert statement: fewer statements, the same b-tree work. */
 const ROWS_PER_STATEMENT = 64;
@@ -41,9 +42,9 @@ export class SqliteRollups {
          FROM tree_heads h LEFT JOIN rollup_marks m ON m.tenant_id = h.tenant_id WHERE h.size > coalesce(m.seq, 0)`,
       ),
       tail: db
-        .prepare<[number, number], unknown[]>(
+        .prepare<[number, number, number, number], unknown[]>(
           `SELECT ts, log, success, action_id, category_id, actor_id, resource_id, source_id, service_id, environment_id
-           FROM events WHERE tenant_id = ? AND seq >= ?`,
+           FROM events WHERE ${SEQ_RANGE}`,
         )
         .raw(),
     };
@@ -85,7 +86,7 @@ export class SqliteRollups {
     this.db.transaction(() => {
       for (const { tenantId, size, mark } of behind) {
         const deltas = new RollupDeltas();
-        for (const row of this.stmt.tail.iterate(tenantId, mark)) {
+        for (const row of this.stmt.tail.iterate(tenantId, mark, tenantId, SEQS_PER_TENANT)) {
           const [tsUs, log, success, ...values] = row as number[];
           deltas.add({ tenantId, tsUs: tsUs!, log: log!, success: success === 1, values: values as (number | null)[] });
         }

@@ -29,6 +29,7 @@ import { FilterCompiler } from './filter-sql.js';
 import { SqliteJobs } from './jobs.js';
 import { migrate } from './migrations.js';
 import { SqliteRetention } from './retention.js';
+import { SEQ_RANGE } from './row-ids.js';
 import { prepared } from './statements.js';
 import { SqliteSummaries } from './summary.js';
 import { TreeCache } from './tree-cache.js';
@@ -190,8 +191,8 @@ export class SqliteStore implements Store, Summaries {
   async readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]> {
     const tenantId = this.dict.findTenant(tenant);
     if (tenantId === undefined) return [];
-    const sql = `SELECT ${ROW_COLUMNS} FROM events WHERE tenant_id = ? AND seq >= ? AND seq < ? ORDER BY seq LIMIT ?`;
-    return prepared(this.db, sql).all(tenantId, fromSeq, toSeq, limit) as EventRow[];
+    const sql = `SELECT ${ROW_COLUMNS} FROM events WHERE ${SEQ_RANGE} ORDER BY rid LIMIT ?`;
+    return prepared(this.db, sql).all(tenantId, fromSeq, tenantId, toSeq, limit) as EventRow[];
   }
 
   async treeHead(tenant: string): Promise<TreeHead> {
