@@ -2,7 +2,9 @@ import type pg from 'pg';
 import type { EventFilter, EventQuery, IpRange } from '../../domain/filter.js';
 import { CRUD_CODE, LOG_CODE } from '../sqlite/codes.js';
 import { RESOURCE_ALIAS, TERM, type TermKind } from '../sqlite/dictionary.js';
+import type { EventRow } from '../store.js';
 import type { Dictionary } from './dictionary.js';
+import { withClient } from './pool.js';
 
 /** A statement with its parameters, as pg's `query(text, values)` takes them. */
 export interface Statement {
@@ -48,6 +50,26 @@ const KEYED_ROWS = `event_keys k CROSS JOIN LATERAL (
      WHERE e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq LIMIT 1) e`;
 const KEYED_ROW_COLUMNS = 'k.seq, k.occurred_us AS "occurredUs", e.body';
 
+/**
+ * What a page is planned under: read in (occurred_us, seq) order off an index until it is full.
+ * With two filters on correlated columns (an agent's policy denials) the planner, taking them as
+ * independent, expected almost no match and chose a bitmap scan of every row of one of them,
+ * sorted afterwards: 124 ms against 6 ms in order (EXPLAIN ANALYZE at 10,000,000 events). Without
+ * bitmap scans it would rather scan a small partition whole than read its index; hence no
+ * sequential scans either. Both stay on for summaries, which read every matching row.
+ */
+export const PAGE_SETTINGS = 'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off';
+
+/** The rows of a page's statement, planned under `PAGE_SETTINGS` in a read-only transaction of its own. */
+export async function readPage(pool: pg.Pool, statement: Statement): Promise<EventRow[]> {
+  return withClient(pool, async (client) => {
+    await client.query(`BEGIN READ ONLY; ${PAGE_SETTINGS}`);
+    const { rows } = await client.query<EventRow>(statement);
+    await client.query('COMMIT');
+    return rows;
+  });
+}
+
 /** Events by seq: the range is read from event_keys, unique on (tenant, seq) across months. */
 export function bySeqStatement(tenantId: number, fromSeq: number, toSeq: number, limit: number): Statement {
   return {
@@ -80,7 +102,7 @@ export class QueryCompiler {
   /** The page's statement, or null when the filter can match nothing. */
   async compile(tenantId: number, query: EventQuery): Promise<Statement | null> {
     const p = new Params();
-    const where = await this.where(p, tenantId, query.filter);
+    const where = await this.where(p, tenantId, query.filter, 'each row');
     if (where === null) return null;
     const desc = query.order !== 'asc';
     if (query.after) {
@@ -100,11 +122,11 @@ export class QueryCompiler {
    */
   async condition(tenantId: number, filter: EventFilter): Promise<Statement | null> {
     const p = new Params();
-    const where = await this.where(p, tenantId, filter);
+    const where = await this.where(p, tenantId, filter, 'one set');
     return where === null ? null : { text: where.join(' AND '), values: p.values };
   }
 
-  private async where(p: Params, tenantId: number, f: EventFilter): Promise<string[] | null> {
+  private async where(p: Params, tenantId: number, f: EventFilter, typeCheck: TypeCheck): Promise<string[] | null> {
     const parts: (string | null | undefined)[] = [
       `tenant_id = ${p.add(tenantId)}`,
       f.fromUs === undefined ? undefined : `occurred_us >= ${p.add(f.fromUs)}`,
@@ -118,7 +140,7 @@ export class QueryCompiler {
       await this.terms(p, tenantId, 'environment_id', TERM.environment, f.environment),
       await this.terms(p, tenantId, 'method_id', TERM.method, f.method),
       await this.actors(p, tenantId, f),
-      await this.resources(p, tenantId, f),
+      await this.resources(p, tenantId, f, typeCheck),
       f.success === undefined ? undefined : `success = ${p.add(f.success)}`,
       this.statuses(p, f),
       f.ip?.length ? ipRanges(p, f.ip) : undefined,
@@ -188,9 +210,10 @@ export class QueryCompiler {
 
   /**
    * Resource filters. A `resource_type` narrows the ids the other filters found; standing alone
-   * it is a subquery, never a list of every resource of the type (thousands in a large tenant).
+   * it is never a list of every resource of the type (thousands in a large tenant) but a check
+   * per `typeCheck`.
    */
-  private async resources(p: Params, tenantId: number, f: EventFilter) {
+  private async resources(p: Params, tenantId: number, f: EventFilter, typeCheck: TypeCheck) {
     const sets: number[][] = [];
     if (f.resourceId?.length) {
       sets.push(await this.ids('SELECT id FROM resources WHERE tenant_id = $1 AND ext_id = ANY($2::text[])', [tenantId, f.resourceId]));
@@ -222,7 +245,9 @@ export class QueryCompiler {
     }
     const types = f.resourceType;
     if (types?.length && sets.length === 0) {
-      return `resource_id IN (SELECT id FROM resources WHERE tenant_id = ${p.add(tenantId)} AND type = ANY(${p.add(types)}::text[]))`;
+      return typeCheck === 'each row'
+        ? `(SELECT type FROM resources WHERE tenant_id = ${p.add(tenantId)} AND id = resource_id) = ANY(${p.add(types)}::text[])`
+        : `resource_id IN (SELECT id FROM resources WHERE tenant_id = ${p.add(tenantId)} AND type = ANY(${p.add(types)}::text[]))`;
     }
     if (types?.length) {
       const found = intersectIds(sets);
@@ -255,6 +280,15 @@ export class QueryCompiler {
     return or(parts);
   }
 }
+
+/**
+ * How a `resource_type` standing alone is checked. A page reads rows in order until it is full,
+ * so it looks up each row's resource by primary key ('each row'): as a subquery joined to the
+ * events, the planner, misjudging how many resources have the type, scanned all of a large
+ * tenant's secrets once per event (98 ms against 4 ms, EXPLAIN ANALYZE at 10,000,000 events).
+ * A summary reads every matching row, so it matches them against the set of such resources.
+ */
+type TypeCheck = 'each row' | 'one set';
 
 /** The ids in every one of `sets`. */
 function intersectIds(sets: number[][]): number[] {

@@ -24,7 +24,7 @@ import { Appender } from './append.js';
 import { Dictionary } from './dictionary.js';
 import { guard } from './errors.js';
 import { PostgresJobs } from './jobs.js';
-import { bySeqStatement, byIdStatement, QueryCompiler, type Statement } from './filter-sql.js';
+import { bySeqStatement, byIdStatement, QueryCompiler, readPage, type Statement } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { createPool, withClient } from './pool.js';
@@ -94,7 +94,7 @@ export class PostgresStore implements Store {
 
   /**
    * The statement `query` runs, or null when its filter can match nothing (an unknown tenant,
-   * actor, action…). For EXPLAIN by operators and tests.
+   * actor, action…). For EXPLAIN by operators and tests, under `PAGE_SETTINGS`.
    */
   async plan(query: EventQuery): Promise<Statement | null> {
     return guard(async () => {
@@ -106,7 +106,7 @@ export class PostgresStore implements Store {
   async query(query: EventQuery): Promise<EventRow[]> {
     return guard(async () => {
       const statement = await this.plan(query);
-      return statement === null ? [] : (await this.pool.query<EventRow>(statement)).rows;
+      return statement === null ? [] : readPage(this.pool, statement);
     });
   }
 
