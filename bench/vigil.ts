@@ -248,6 +248,9 @@ function sqliteDisk(file: string): VigilResults['disk'] {
     for (const row of db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC').all() as { name: string; bytes: number }[]) {
       breakdown[row.name] = row.bytes;
     }
+    // Pages a migration or a purge freed: in the file (and counted), reused by the next events.
+    const free = (db.pragma('freelist_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+    if (free > 0) breakdown['(free pages)'] = free;
     const events = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     const bytes = fileBytes(file);
     return { bytes, events, perEvent: bytes / events, breakdown };
