@@ -52,11 +52,10 @@ export interface SummaryReader extends SummaryNames {
   /** `[valueId, count, failures]` per value. */
   rollupByValue(select: RollupSelect): Promise<number[][]>;
   /**
-   * Day rows over several day-aligned `windows` in one pass: per value, for each window in turn,
-   * its count, failures and the sum of its squared daily counts (logs added up per day), i.e.
-   * `[valueId, count₀, failures₀, squares₀, count₁, …]`. `select`'s range is the windows' hull.
+   * Day rows over `select`'s day-aligned range: per value, its count, failures and the sum of its
+   * squared daily counts (logs added up per day), i.e. `[valueId, count, failures, squares]`.
    */
-  rollupDays(select: RollupSelect, windows: readonly Interval[]): Promise<number[][]>;
+  rollupDays(select: RollupSelect): Promise<number[][]>;
   rollupSum(select: RollupSelect): Promise<number>;
   /** Events matching `filter`, whose time range bounds them, as EventFactRows, read through `via`. */
   events(filter: EventFilter, via?: ScanIndex): Iterable<EventFactRow> | AsyncIterable<EventFactRow>;
@@ -129,16 +128,35 @@ class DayReads {
     this.reads.set(key, read);
   }
 
+  /**
+   * Each read's windows overlap (the counts' days and the baseline's, one day apart): their hull is
+   * cut at every window's edges and each piece read once with plain sums, then a window adds up
+   * its pieces per value. Every day row is read once, and grouped without a conditional sum per
+   * window (which, on 127,000 actor-day rows, took 140–165 ms against about 90).
+   */
   async run(reader: SummaryReader): Promise<void> {
     for (const { select, wants } of this.reads.values()) {
-      const windows = wants.map((w) => w.window);
-      const hull = { fromUs: Math.min(...windows.map((w) => w.fromUs)), toUs: Math.max(...windows.map((w) => w.toUs)) };
-      for (const row of await reader.rollupDays({ ...select, span: 'day', allLogs: allLogsDays(select.source, select.filter), ...hull }, windows)) {
-        wants.forEach((w, i) => {
-          const count = row[1 + 3 * i]!;
-          if (count > 0) w.consumer(row[0]!, count, row[2 + 3 * i]!, row[3 + 3 * i]!);
-        });
+      const edges = [...new Set(wants.flatMap(({ window }) => [window.fromUs, window.toUs]))].sort((a, b) => a - b);
+      const allLogs = allLogsDays(select.source, select.filter);
+      const sums = wants.map(() => new Map<number, [number, number, number]>());
+      for (let i = 0; i + 1 < edges.length; i++) {
+        const piece = { fromUs: edges[i]!, toUs: edges[i + 1]! };
+        const within = wants.flatMap(({ window }, w) => (window.fromUs <= piece.fromUs && piece.toUs <= window.toUs ? [sums[w]!] : []));
+        if (within.length === 0) continue;
+        for (const [valueId, count, failures, squares] of await reader.rollupDays({ ...select, span: 'day', allLogs, ...piece })) {
+          for (const sum of within) {
+            const cell = sum.get(valueId!);
+            if (cell) {
+              cell[0] += count!;
+              cell[1] += failures!;
+              cell[2] += squares!;
+            } else sum.set(valueId!, [count!, failures!, squares!]);
+          }
+        }
       }
+      wants.forEach(({ consumer }, w) => {
+        for (const [valueId, [count, failures, squares]] of sums[w]!) if (count > 0) consumer(valueId, count, failures, squares);
+      });
     }
   }
 }

@@ -55,13 +55,13 @@ export class PostgresSummaries {
   private reader(tenantId: number): SummaryReader {
     const pool = this.pool;
     const condition = (filter: EventFilter): Promise<Statement | null> => this.compiler.condition(tenantId, filter);
-    /** `sql` gets the rows subquery, the condition and the number of the first parameter after theirs. */
-    const rollup = async (s: RollupSelect, sql: (rows: string, where: string, next: number) => string, extra: unknown[] = []): Promise<number[][]> => {
+    /** `sql` gets the rows subquery and the condition. */
+    const rollup = async (s: RollupSelect, sql: (rows: string, where: string) => string): Promise<number[][]> => {
       const where = await condition(s.filter);
       if (where === null) return [];
-      // The condition's parameters come first ($1…$n), then the subquery's five, then `extra`.
-      const values = [...where.values, tenantId, ROLLUP_DIM[s.source], storedSpan(s.source, s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...extra];
-      const text = sql(rollupRows(s, where.values.length), where.text, where.values.length + 6);
+      // The condition's parameters come first ($1…$n), then the subquery's five.
+      const values = [...where.values, tenantId, ROLLUP_DIM[s.source], storedSpan(s.source, s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US];
+      const text = sql(rollupRows(s, where.values.length), where.text);
       const { rows } = await pool.query<unknown[]>({ text, values, rowMode: 'array' });
       return rows.map((row) => row.map(Number));
     };
@@ -71,12 +71,8 @@ export class PostgresSummaries {
           GROUP BY start_hour, log HAVING SUM(c) > 0`),
       rollupByValue: (s) =>
         rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f) FROM ${rows} WHERE ${where} GROUP BY value_id HAVING SUM(c) > 0`),
-      rollupDays: (s, windows) =>
-        rollup(
-          s,
-          (rows, where, next) => `SELECT value_id, ${windows.map((_, i) => windowSums(next + 2 * i)).join(', ')} FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`,
-          windows.flatMap((w) => [w.fromUs / HOUR_US, w.toUs / HOUR_US]),
-        ),
+      rollupDays: (s) =>
+        rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f), SUM(c * c) FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`),
       rollupSum: async (s) => (await rollup(s, (rows, where) => `SELECT COALESCE(SUM(c), 0) FROM ${rows} WHERE ${where}`))[0]?.[0] ?? 0,
       events: (filter) => this.scan(filter, condition),
       ...this.names(tenantId),
@@ -166,12 +162,6 @@ export class PostgresSummaries {
       labels: (dim, ids) => named('label', dim, ids),
     };
   }
-}
-
-/** Count, failures and squared daily count within the window whose start hours are $first, $first+1. */
-function windowSums(first: number): string {
-  const inWindow = `start_hour >= $${first} AND start_hour < $${first + 1}`;
-  return ['c', 'f', 'c * c'].map((x) => `COALESCE(SUM(${x}) FILTER (WHERE ${inWindow}), 0)`).join(', ');
 }
 
 /**

@@ -66,10 +66,10 @@ export class SqliteSummaries {
 
   private reader(tenantId: number, tenant: string): SummaryReader {
     const compile = (filter: EventFilter): Where | null => this.filters.compile(tenantId, { tenant, filter, order: 'asc', limit: 0 });
-    const rollup = (s: RollupSelect, sql: (rows: string, where: string) => string, leading: number[] = []): number[][] => {
+    const rollup = (s: RollupSelect, sql: (rows: string, where: string) => string): number[][] => {
       const where = compile(s.filter);
       if (where === null) return [];
-      const params = [...leading, tenantId, ROLLUP_DIM[s.source], storedSpan(s.source, s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...where.params];
+      const params = [tenantId, ROLLUP_DIM[s.source], storedSpan(s.source, s.span, s.allLogs), s.fromUs / HOUR_US, s.toUs / HOUR_US, ...where.params];
       return this.db.prepare(sql(rollupRows(s), where.sql)).raw(true).all(...params) as number[][];
     };
     const db = this.db;
@@ -78,10 +78,8 @@ export class SqliteSummaries {
         rollup(s, (rows, where) => `SELECT start_hour * ${HOUR_US}, log, SUM(c), SUM(f) FROM ${rows} WHERE ${where} GROUP BY start_hour, log HAVING SUM(c) > 0`),
       rollupByValue: async (s) =>
         rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f) FROM ${rows} WHERE ${where} GROUP BY value_id HAVING SUM(c) > 0`),
-      rollupDays: async (s, windows) => {
-        const [sums, params] = windowSums(windows, (w) => [w.fromUs / HOUR_US, w.toUs / HOUR_US]);
-        return rollup(s, (rows, where) => `SELECT value_id, ${sums} FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`, params);
-      },
+      rollupDays: async (s) =>
+        rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f), SUM(c * c) FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`),
       rollupSum: async (s) => rollup(s, (rows, where) => `SELECT COALESCE(SUM(c), 0) FROM ${rows} WHERE ${where}`)[0]?.[0] ?? 0,
       events(filter, via) {
         const where = compile(filter);
@@ -130,18 +128,6 @@ export class SqliteSummaries {
       labels: async (dim, ids) => new Map(ids.map((id) => [id, label(dim, id)])),
     };
   }
-}
-
-/**
- * `SUM(CASE …)` columns of count, failures and squared daily count per window (start hours
- * compared to `?` pairs), and their parameters in order.
- */
-function windowSums(windows: readonly { fromUs: number; toUs: number }[], bounds: (w: { fromUs: number; toUs: number }) => number[]): [string, number[]] {
-  const inWindow = 'start_hour >= ? AND start_hour < ?';
-  const sql = windows
-    .map(() => `SUM(CASE WHEN ${inWindow} THEN c ELSE 0 END), SUM(CASE WHEN ${inWindow} THEN f ELSE 0 END), SUM(CASE WHEN ${inWindow} THEN c * c ELSE 0 END)`)
-    .join(', ');
-  return [sql, windows.flatMap((w) => [...bounds(w), ...bounds(w), ...bounds(w)])];
 }
 
 /**
