@@ -4,6 +4,9 @@
  * (and so nearly time) order instead of being spread among every other tenant's in arrival
  * order: an export, a proof's leaves or a trail reads neighbouring pages, not one random page
  * per few rows once the store outgrows memory. It also serves as the unique (tenant, seq) key.
+ * Row ids are 64-bit: 2^40 events per tenant (a trillion) and 2^23 tenants (8,388,608) per store;
+ * past either the insert is refused (the table's CHECK, or a row id beyond 64 bits) rather than
+ * letting two tenants' runs meet.
  */
 export const SEQS_PER_TENANT = 2 ** 40;
 
