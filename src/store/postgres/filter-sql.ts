@@ -2,9 +2,7 @@ import type pg from 'pg';
 import type { EventFilter, EventQuery, IpRange } from '../../domain/filter.js';
 import { CRUD_CODE, LOG_CODE } from '../sqlite/codes.js';
 import { RESOURCE_ALIAS, TERM, type TermKind } from '../sqlite/dictionary.js';
-import type { EventRow } from '../store.js';
 import type { Dictionary } from './dictionary.js';
-import { withClient } from './pool.js';
 
 /** A statement with its parameters, as pg's `query(text, values)` takes them. */
 export interface Statement {
@@ -59,16 +57,6 @@ const KEYED_ROW_COLUMNS = 'k.seq, k.occurred_us AS "occurredUs", e.body';
  * sequential scans either. Both stay on for summaries, which read every matching row.
  */
 export const PAGE_SETTINGS = 'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off';
-
-/** The rows of a page's statement, planned under `PAGE_SETTINGS` in a read-only transaction of its own. */
-export async function readPage(pool: pg.Pool, statement: Statement): Promise<EventRow[]> {
-  return withClient(pool, async (client) => {
-    await client.query(`BEGIN READ ONLY; ${PAGE_SETTINGS}`);
-    const { rows } = await client.query<EventRow>(statement);
-    await client.query('COMMIT');
-    return rows;
-  });
-}
 
 /** Events by seq: the range is read from event_keys, unique on (tenant, seq) across months. */
 export function bySeqStatement(tenantId: number, fromSeq: number, toSeq: number, limit: number): Statement {

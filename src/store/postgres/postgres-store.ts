@@ -24,7 +24,7 @@ import { Appender } from './append.js';
 import { Dictionary } from './dictionary.js';
 import { guard } from './errors.js';
 import { PostgresJobs } from './jobs.js';
-import { bySeqStatement, byIdStatement, QueryCompiler, readPage, type Statement } from './filter-sql.js';
+import { bySeqStatement, byIdStatement, PAGE_SETTINGS, QueryCompiler, type Statement } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { createPool, withClient } from './pool.js';
@@ -106,7 +106,14 @@ export class PostgresStore implements Store {
   async query(query: EventQuery): Promise<EventRow[]> {
     return guard(async () => {
       const statement = await this.plan(query);
-      return statement === null ? [] : readPage(this.pool, statement);
+      if (statement === null) return [];
+      // Planned under PAGE_SETTINGS, in a read-only transaction of its own.
+      return withClient(this.pool, async (client) => {
+        await client.query(`BEGIN READ ONLY; ${PAGE_SETTINGS}`);
+        const { rows } = await client.query<EventRow>(statement);
+        await client.query('COMMIT');
+        return rows;
+      });
     });
   }
 

@@ -123,6 +123,7 @@ export class Appender {
     ] as const;
     const [action, category, actor, resource, source, service, environment] = values;
     this.stmt.insert.run(
+      // The row id's tenant and seq (row-ids.ts), then the columns'.
       tenantId,
       seq,
       tenantId,
