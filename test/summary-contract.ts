@@ -104,6 +104,24 @@ export function describeSummaryContract(name: string, create: () => Promise<Summ
       });
     });
 
+    it('counts a late event for a past day in the next summary, baselines and top actors included', async () => {
+      const T = 'sum-late';
+      const END = T0 + 12 * DAY;
+      await append(randomEvents(4, T, 1200, T0, END));
+      const q = query(T, T0 + DAY, END, { groupBy: ['actor', 'log'], bucket: 'day', baseline: true });
+      const before = await summarize(q);
+      expect(withoutPlan(before)).toEqual(referenceSummary(stored, q));
+      // Days already summarised (and so kept in memory by a store that caches them) get new events.
+      await append([
+        ...Array.from({ length: 40 }, (_, i) => preparedEvent({ tenant: T, actor: ALICE, atUs: T0 + 3 * DAY + i * MINUTE })),
+        preparedEvent({ tenant: T, actor: { type: 'user', id: 'u_late', name: 'Late' }, atUs: T0 + 5 * DAY + HOUR, outcome: { success: false, status: 403 } }),
+      ]);
+      const after = await summarize(q);
+      expect(withoutPlan(after)).toEqual(referenceSummary(stored, q));
+      expect(after.plan).toEqual({ counts: 'rollup', baselines: 'rollup' });
+      expect(after.groups.actor).not.toEqual(before.groups.actor);
+    });
+
     it('counts, failure rates and every bucket of the range, zeros included', async () => {
       const T = 'sum-buckets';
       await append([

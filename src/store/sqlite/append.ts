@@ -8,6 +8,7 @@ import { RollupDeltas } from '../rollups.js';
 import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequencer.js';
 import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
+import type { DayRowsCache } from './day-rows-cache.js';
 import { TERM, type Dictionary } from './dictionary.js';
 import { rowIdSql } from './row-ids.js';
 import { SqliteRollups } from './rollups.js';
@@ -33,6 +34,7 @@ export class Appender {
     private readonly db: Database.Database,
     private readonly dict: Dictionary,
     private readonly trees: TreeCache,
+    dayRows: DayRowsCache,
     private readonly integrity = true,
   ) {
     this.stmt = {
@@ -41,7 +43,7 @@ export class Appender {
         resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
         VALUES (${rowIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
-    this.rollups = new SqliteRollups(db);
+    this.rollups = new SqliteRollups(db, dayRows);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { RollupDeltas, type RollupRow } from '../rollups.js';
+import { DAY_ALL_LOGS, RollupDeltas, type RollupRow } from '../rollups.js';
+import type { DayRowsCache } from './day-rows-cache.js';
 import { SEQ_RANGE, SEQS_PER_TENANT } from './row-ids.js';
 
 /** Rows per upsert statement: fewer statements, the same b-tree work. */
@@ -32,7 +33,10 @@ export class SqliteRollups {
   private writtenAt = Date.now();
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly dayRows: DayRowsCache,
+  ) {
     this.stmt = {
       many: db.prepare(upsertSql(ROWS_PER_STATEMENT)),
       one: db.prepare(upsertSql(1)),
@@ -106,6 +110,7 @@ export class SqliteRollups {
     const params: number[] = [];
     let pending = 0;
     for (const row of deltas.rows()) {
+      if (row.span === DAY_ALL_LOGS) this.dayRows.drop(row.tenantId, row.dim, row.startHour);
       pushRow(params, row);
       if (++pending === ROWS_PER_STATEMENT) {
         this.stmt.many.run(params);

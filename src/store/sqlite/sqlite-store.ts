@@ -23,6 +23,7 @@ import type {
 } from '../store.js';
 import { Appender, uuidBytes } from './append.js';
 import { BulkConnection } from './bulk-connection.js';
+import { DayRowsCache } from './day-rows-cache.js';
 import { daysOf } from './days.js';
 import { Dictionary } from './dictionary.js';
 import { FilterCompiler } from './filter-sql.js';
@@ -64,6 +65,9 @@ interface KeyRow {
 
 const ROW_COLUMNS = 'seq, ts AS occurredUs, body';
 
+/** Day rows the summaries keep in memory (day-rows-cache.ts): 24 bytes each, so about 10 MB. */
+const DAY_ROWS_CACHED = 400_000;
+
 /** SQLite errors that mean "the storage cannot take writes now", not "this request is wrong". */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOMEM)/;
 
@@ -97,13 +101,14 @@ export class SqliteStore implements Store, Summaries {
     migrate(this.db);
     this.dict = new Dictionary(this.db);
     this.trees = new TreeCache(this.db);
-    this.appender = new Appender(this.db, this.dict, this.trees, this.options.integrity ?? true);
+    const dayRows = new DayRowsCache(DAY_ROWS_CACHED);
+    this.appender = new Appender(this.db, this.dict, this.trees, dayRows, this.options.integrity ?? true);
     this.appender.recoverRollups();
     this.filters = new FilterCompiler(this.db, this.dict);
     this.jobs = new SqliteJobs(this.db);
     this.retention = new SqliteRetention(this.db, this.dict);
     this.bulk = new BulkConnection(this.options.path, this.db);
-    this.summaries = new SqliteSummaries(this.db, this.dict, this.filters);
+    this.summaries = new SqliteSummaries(this.db, this.dict, this.filters, dayRows);
   }
 
   async close(): Promise<void> {

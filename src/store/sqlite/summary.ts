@@ -2,10 +2,11 @@ import type Database from 'better-sqlite3';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { DAY_ALL_LOGS, DAY_US, HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim } from '../rollups.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
+import type { DayRows, DayRowsCache } from './day-rows-cache.js';
 import { daysOf } from './days.js';
 import type { Dictionary } from './dictionary.js';
 import { inList, type FilterCompiler, type Where } from './filter-sql.js';
@@ -40,8 +41,14 @@ export class SqliteSummaries {
     private readonly db: Database.Database,
     private readonly dict: Dictionary,
     private readonly filters: FilterCompiler,
+    private readonly dayRows: DayRowsCache,
   ) {
     this.stmt = {
+      dayRows: db
+        .prepare<[number, number, number], number[]>(
+          `SELECT value_id, count, failures FROM rollups WHERE tenant_id = ? AND dim = ? AND span = ${DAY_ALL_LOGS} AND start_hour = ?`,
+        )
+        .raw(),
       term: db.prepare<[number], { value: string }>('SELECT value FROM terms WHERE id = ?'),
       actor: db.prepare<[number], { type: string; ext_id: string }>('SELECT type, ext_id FROM actors WHERE id = ?'),
       resource: db.prepare<[number], { type: string; ext_key: string }>('SELECT type, ext_key FROM resources WHERE id = ?'),
@@ -79,7 +86,9 @@ export class SqliteSummaries {
       rollupByValue: async (s) =>
         rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f) FROM ${rows} WHERE ${where} GROUP BY value_id HAVING SUM(c) > 0`),
       rollupDays: async (s) =>
-        rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f), SUM(c * c) FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`),
+        wholeDayRows(s)
+          ? this.addUpDays(tenantId, s)
+          : rollup(s, (rows, where) => `SELECT value_id, SUM(c), SUM(f), SUM(c * c) FROM ${perDaySql(rows, where, s.allLogs)} GROUP BY value_id`),
       rollupSum: async (s) => rollup(s, (rows, where) => `SELECT COALESCE(SUM(c), 0) FROM ${rows} WHERE ${where}`)[0]?.[0] ?? 0,
       events(filter, via) {
         const where = compile(filter);
@@ -93,6 +102,37 @@ export class SqliteSummaries {
       },
       ...this.names(tenantId),
     };
+  }
+
+  /** `rollupDays` of every value's day rows of every log, added up from the days in memory (day-rows-cache.ts). */
+  private addUpDays(tenantId: number, s: RollupSelect): number[][] {
+    const dim = ROLLUP_DIM[s.source];
+    const sums = new Map<number, [number, number, number, number]>();
+    for (let hour = Math.ceil(s.fromUs / DAY_US) * 24; hour < s.toUs / HOUR_US; hour += 24) {
+      const { valueIds, counts, failures } = this.dayRows.get(tenantId, dim, hour) ?? this.readDay(tenantId, dim, hour);
+      for (let i = 0; i < valueIds.length; i++) {
+        const count = counts[i]!;
+        const sum = sums.get(valueIds[i]!);
+        if (sum) {
+          sum[1] += count;
+          sum[2] += failures[i]!;
+          sum[3] += count * count;
+        } else sums.set(valueIds[i]!, [valueIds[i]!, count, failures[i]!, count * count]);
+      }
+    }
+    return [...sums.values()];
+  }
+
+  private readDay(tenantId: number, dim: number, dayHour: number): DayRows {
+    const rows = this.stmt.dayRows.all(tenantId, dim, dayHour);
+    const day = { valueIds: new Float64Array(rows.length), counts: new Float64Array(rows.length), failures: new Float64Array(rows.length) };
+    rows.forEach(([valueId, count, failures], i) => {
+      day.valueIds[i] = valueId!;
+      day.counts[i] = count!;
+      day.failures[i] = failures!;
+    });
+    this.dayRows.set(tenantId, dim, dayHour, day);
+    return day;
   }
 
   /** Keys from the dictionaries; labels as the value's latest event shows it. */
@@ -128,6 +168,11 @@ export class SqliteSummaries {
       labels: async (dim, ids) => new Map(ids.map((id) => [id, label(dim, id)])),
     };
   }
+}
+
+/** Whether `s` reads whole day rows of every log: every value's, all counted (no filter on their key or outcome). */
+function wholeDayRows(s: RollupSelect): boolean {
+  return s.allLogs === true && s.success === undefined && Object.values(s.filter).every((v) => v === undefined);
 }
 
 /**
