@@ -44,9 +44,13 @@ export class SqliteSummaries {
     private readonly dayRows: DayRowsCache,
   ) {
     this.stmt = {
+      // One JSON array per column (aggregates step through the rows together, so they line up):
+      // a row object per rollup row cost ~0.7 µs each, 95 ms for the largest tenant's 31 days at
+      // 10,000,000 events, against 23 ms this way (BENCHMARKS.md).
       dayRows: db
-        .prepare<[number, number, number], number[]>(
-          `SELECT value_id, count, failures FROM rollups WHERE tenant_id = ? AND dim = ? AND span = ${DAY_ALL_LOGS} AND start_hour = ?`,
+        .prepare<[number, number, number], string[]>(
+          `SELECT json_group_array(value_id), json_group_array(count), json_group_array(failures) FROM rollups
+           WHERE tenant_id = ? AND dim = ? AND span = ${DAY_ALL_LOGS} AND start_hour = ?`,
         )
         .raw(),
       term: db.prepare<[number], { value: string }>('SELECT value FROM terms WHERE id = ?'),
@@ -124,13 +128,8 @@ export class SqliteSummaries {
   }
 
   private readDay(tenantId: number, dim: number, dayHour: number): DayRows {
-    const rows = this.stmt.dayRows.all(tenantId, dim, dayHour);
-    const day = { valueIds: new Float64Array(rows.length), counts: new Float64Array(rows.length), failures: new Float64Array(rows.length) };
-    rows.forEach(([valueId, count, failures], i) => {
-      day.valueIds[i] = valueId!;
-      day.counts[i] = count!;
-      day.failures[i] = failures!;
-    });
+    const [valueIds, counts, failures] = this.stmt.dayRows.get(tenantId, dim, dayHour)!.map((column) => Float64Array.from(JSON.parse(column) as number[]));
+    const day = { valueIds: valueIds!, counts: counts!, failures: failures! };
     this.dayRows.set(tenantId, dim, dayHour, day);
     return day;
   }
