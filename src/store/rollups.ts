@@ -128,10 +128,13 @@ const withoutLog = (key: number): number => key - (key % 4);
 export class RollupDeltas {
   /** tenant → hour → packed key → cell. */
   private readonly byTenant = new Map<number, Map<number, Map<number, Cell>>>();
+  /** tenant → events counted. */
+  private readonly eventCounts = new Map<number, number>();
 
   add(fact: RollupFact): void {
     let hours = this.byTenant.get(fact.tenantId);
     if (!hours) this.byTenant.set(fact.tenantId, (hours = new Map()));
+    this.eventCounts.set(fact.tenantId, (this.eventCounts.get(fact.tenantId) ?? 0) + 1);
     const hour = Math.floor(fact.tsUs / HOUR_US);
     let cells = hours.get(hour);
     if (!cells) hours.set(hour, (cells = new Map()));
@@ -148,9 +151,36 @@ export class RollupDeltas {
     return this.byTenant.keys();
   }
 
-  /** Adds `other`'s deltas to these; `other` gives up its maps and must not be used afterwards. */
-  absorb(other: RollupDeltas): void {
+  /** Events counted, in all. */
+  get events(): number {
+    let events = 0;
+    for (const count of this.eventCounts.values()) events += count;
+    return events;
+  }
+
+  /** Cells (one per hour, log, dimension and value) of `tenantId`, or of every tenant. */
+  cells(tenantId?: number): number {
+    let cells = 0;
+    for (const [id, hours] of this.byTenant) if (tenantId === undefined || id === tenantId) for (const hour of hours.values()) cells += hour.size;
+    return cells;
+  }
+
+  /** Forgets the deltas of `tenantIds`. */
+  remove(tenantIds: ReadonlySet<number>): void {
+    for (const tenantId of tenantIds) {
+      this.byTenant.delete(tenantId);
+      this.eventCounts.delete(tenantId);
+    }
+  }
+
+  /**
+   * Adds `other`'s deltas to these, but for the tenants in `except`; `other` gives up its maps and
+   * must not be used afterwards.
+   */
+  absorb(other: RollupDeltas, except: ReadonlySet<number> = new Set()): void {
+    for (const [tenantId, count] of other.eventCounts) if (!except.has(tenantId)) this.eventCounts.set(tenantId, (this.eventCounts.get(tenantId) ?? 0) + count);
     for (const [tenantId, hours] of other.byTenant) {
+      if (except.has(tenantId)) continue;
       const mine = this.byTenant.get(tenantId);
       if (!mine) {
         this.byTenant.set(tenantId, hours);
@@ -167,9 +197,13 @@ export class RollupDeltas {
     }
   }
 
-  /** Every hour row (of the HOURLY sources), then every day row per log, and of every log for ALL_LOGS_DAYS, of the group. */
-  *rows(): Generator<RollupRow> {
+  /**
+   * Every hour row (of the HOURLY sources), then every day row per log, and of every log for
+   * ALL_LOGS_DAYS, of the group — of the tenants in `only`, when given.
+   */
+  *rows(only?: ReadonlySet<number>): Generator<RollupRow> {
     for (const [tenantId, hours] of this.byTenant) {
+      if (only && !only.has(tenantId)) continue;
       const days = new Map<number, Map<number, Cell>>();
       for (const [hour, cells] of hours) {
         const dayHour = hour - (hour % 24);

@@ -66,7 +66,7 @@ export class Appender {
         // Step 4: extend each tenant's Merkle tiles, in the same transaction as its events.
         grown = this.extendTrees(sequencer.leaves);
         // Step 5: the rollups, written with those of earlier appends about once a second.
-        committed = this.rollups.stage(rollups, sequencer.sealed.length, (tenantId) => (grown.get(tenantId) ?? this.trees.get(tenantId)).size);
+        committed = this.rollups.stage(rollups, (tenantId) => (grown.get(tenantId) ?? this.trees.get(tenantId)).size);
         return out;
       }).immediate();
     } catch (err) {

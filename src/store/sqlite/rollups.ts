@@ -17,19 +17,28 @@ function upsertSql(rows: number): string {
 const WRITE_INTERVAL_MS = 1000;
 /** …or until this many wait (bounds the memory of the deltas). */
 const WRITE_EVENTS = 10_000;
+/**
+ * Once due, the waiting deltas are written a slice of tenants per append, about this many cells
+ * (or as many as the append's own group adds, if more): written at once, a second's deltas held
+ * the event loop for 70–150 ms every second, which was the p99 of single-event ingest.
+ */
+const CELLS_PER_APPEND = 2_000;
 
 /**
  * The `rollups` table (migrations 3–5) kept from the append path. Upserting each group's deltas
  * in its append transaction dirtied the same rollup pages at every commit (a third of the
  * append's cost, BENCHMARKS.md), so the deltas of the appends of about a second are folded
- * in memory and written together, inside the append transaction that comes due. Each tenant's
- * `rollup_marks.seq` says which events the table counts (seq < mark); the events above it are
- * counted again from the `events` table by `recover()` when the store opens after a crash, so the
- * rollups are exact whatever happened. Readers of rollups call `flush()` first.
+ * in memory; when they come due, the tenants then waiting are written a slice per append, inside
+ * the append transactions that follow. Each tenant's `rollup_marks.seq` says which events the
+ * table counts (seq < mark), and moves only when all of that tenant's waiting deltas are written;
+ * the events above it are counted again from the `events` table by `recover()` when the store
+ * opens after a crash, so the rollups are exact whatever happened. Readers of rollups call
+ * `flush()` first.
  */
 export class SqliteRollups {
   private pending = new RollupDeltas();
-  private pendingEvents = 0;
+  /** The tenants left to write since the deltas came due (null until they next do). */
+  private due: Set<number> | null = null;
   private writtenAt = Date.now();
   private readonly stmt;
 
@@ -55,32 +64,55 @@ export class SqliteRollups {
   }
 
   /**
-   * Inside an append transaction: takes the group's deltas (`events` events) and, when a second
-   * has passed or many events wait, writes them with those waiting and moves the marks to the
-   * tree sizes this transaction commits (`sizeAfter`). Returns what to do once it has committed;
-   * on a rollback nothing changes in memory.
+   * Inside an append transaction: takes the group's deltas and, once a second has passed or many
+   * events wait, writes the next slice of the tenants then waiting — their waiting deltas and this
+   * group's — and moves their marks to the tree sizes this transaction commits (`sizeAfter`).
+   * Returns what to do once it has committed; on a rollback nothing changes in memory.
    */
-  stage(group: RollupDeltas, events: number, sizeAfter: (tenantId: number) => number): () => void {
-    if (this.pendingEvents + events < WRITE_EVENTS && Date.now() - this.writtenAt < WRITE_INTERVAL_MS) {
-      return () => {
-        this.pending.absorb(group);
-        this.pendingEvents += events;
-      };
+  stage(group: RollupDeltas, sizeAfter: (tenantId: number) => number): () => void {
+    if (!this.due && (this.pending.events + group.events >= WRITE_EVENTS || Date.now() - this.writtenAt >= WRITE_INTERVAL_MS)) {
+      this.due = new Set([...this.pending.tenants(), ...group.tenants()]);
     }
-    this.write(this.pending);
-    this.write(group);
-    for (const tenantId of new Set([...this.pending.tenants(), ...group.tenants()])) this.stmt.mark.run(tenantId, sizeAfter(tenantId));
-    return () => this.reset();
+    const due = this.due;
+    if (!due) return () => this.pending.absorb(group);
+    const slice = this.slice(due, group);
+    this.write(this.pending, slice);
+    this.write(group, slice);
+    for (const tenantId of slice) this.stmt.mark.run(tenantId, sizeAfter(tenantId));
+    return () => {
+      this.pending.remove(slice);
+      this.pending.absorb(group, slice);
+      for (const tenantId of slice) due.delete(tenantId);
+      if (due.size === 0) {
+        this.due = null;
+        this.writtenAt = Date.now();
+      }
+    };
+  }
+
+  /** The next tenants of `due` whose deltas, waiting and in `group`, come to about CELLS_PER_APPEND cells (at least one tenant). */
+  private slice(due: ReadonlySet<number>, group: RollupDeltas): Set<number> {
+    const budget = Math.max(CELLS_PER_APPEND, group.cells());
+    const slice = new Set<number>();
+    let cells = 0;
+    for (const tenantId of due) {
+      if (slice.size > 0 && cells >= budget) break;
+      slice.add(tenantId);
+      cells += this.pending.cells(tenantId) + group.cells(tenantId);
+    }
+    return slice;
   }
 
   /** Writes the waiting deltas in a transaction of their own (before summaries, purges, closing). */
   flush(sizeOf: (tenantId: number) => number): void {
-    if (this.pendingEvents === 0) return;
+    if (this.pending.events === 0) return;
     this.db.transaction(() => {
       this.write(this.pending);
       for (const tenantId of this.pending.tenants()) this.stmt.mark.run(tenantId, sizeOf(tenantId));
     }).immediate();
-    this.reset();
+    this.pending = new RollupDeltas();
+    this.due = null;
+    this.writtenAt = Date.now();
   }
 
   /** Counts into the rollups the events above each tenant's mark: those a crashed process held in memory. */
@@ -100,16 +132,11 @@ export class SqliteRollups {
     }).immediate();
   }
 
-  private reset(): void {
-    this.pending = new RollupDeltas();
-    this.pendingEvents = 0;
-    this.writtenAt = Date.now();
-  }
-
-  private write(deltas: RollupDeltas): void {
+  /** Upserts the rows of `deltas` (of the tenants in `only`, when given). */
+  private write(deltas: RollupDeltas, only?: ReadonlySet<number>): void {
     const params: number[] = [];
     let pending = 0;
-    for (const row of deltas.rows()) {
+    for (const row of deltas.rows(only)) {
       if (row.span === DAY_ALL_LOGS) this.dayRows.drop(row.tenantId, row.dim, row.startHour);
       pushRow(params, row);
       if (++pending === ROWS_PER_STATEMENT) {
