@@ -90,6 +90,17 @@ describe('Checkpointer', () => {
     expect(await checkpointer.checkpointNow('initech')).toBeNull();
   });
 
+  it('lets other work run during a sweep, not only after it', async () => {
+    const checkpointer = new Checkpointer({ store, signer, sliceMs: 0 });
+    for (const tenant of ['acme', 'globex', 'initech']) await append(tenant, 3);
+    const order: string[] = [];
+    setImmediate(() => order.push('other work'));
+    await checkpointer.sweep();
+    order.push('swept');
+    expect(order).toEqual(['other work', 'swept']);
+    expect((await store.latestCheckpoint('initech'))!.size).toBe(3);
+  });
+
   it('signs on its timer until stopped', async () => {
     const checkpointer = new Checkpointer({ store, signer, intervalMs: 20 });
     checkpointer.start();

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { CheckpointRecord, Store } from '../store/store.js';
 import { checkpointOrigin, DEFAULT_ORIGIN_PREFIX, parseCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { parseNote, verifierOf, type NoteSigner, type NoteVerifier } from './note.js';
@@ -21,6 +21,8 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** Absent: alarms go to standard error. */
   logger?: CheckpointLogger;
+  /** Longest a sweep holds the event loop before letting other work run; default 5 ms. */
+  sliceMs?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class Checkpointer {
   readonly verifier: NoteVerifier;
   private readonly prefix: string;
   private readonly intervalMs: number;
+  private readonly sliceMs: number;
   /** Size of the latest checkpoint this process knows of, per tenant (saves a read per tick). */
   private readonly signedSize = new Map<string, number>();
   /** When this process last signed for a tenant (ms), for the on-demand rate limit. */
@@ -67,6 +70,7 @@ export class Checkpointer {
     this.verifier = verifierOf(options.signer);
     this.prefix = options.originPrefix ?? DEFAULT_ORIGIN_PREFIX;
     this.intervalMs = options.intervalMs ?? 1000;
+    this.sliceMs = options.sliceMs ?? 5;
   }
 
   /** The origin line of a tenant's checkpoints. */
@@ -138,7 +142,10 @@ export class Checkpointer {
   /**
    * Signs every tenant whose tree is larger than its latest checkpoint (or whose last check
    * failed), then stores all the new checkpoints in one transaction: one commit per tick however
-   * many tenants grew, rather than one each.
+   * many tenants grew, rather than one each. It gives the event loop a turn every few
+   * milliseconds: the SQLite store answers synchronously, so a sweep of 100 grown tenants otherwise
+   * held the loop for 35–50 ms every second, the p99 of single-event ingest (a turn after every
+   * tenant made a sweep last 1–2 s under load, each turn waiting behind an append).
    */
   private async signGrown(): Promise<void> {
     const { store, logger } = this.options;
@@ -150,6 +157,7 @@ export class Checkpointer {
       return;
     }
     const signed: CheckpointRecord[] = [];
+    let turnAt = performance.now();
     for (const tenant of tenants) {
       try {
         const head = await store.treeHead(tenant);
@@ -161,6 +169,10 @@ export class Checkpointer {
       } catch (err) {
         // An alarm was logged when raised; anything else (the store not answering) waits a tick.
         if (!(err instanceof IntegrityAlarm)) logger?.warn({ err, tenant }, 'checkpoints: cannot sign; trying again at the next tick');
+      }
+      if (performance.now() - turnAt >= this.sliceMs) {
+        await nextTurn();
+        turnAt = performance.now();
       }
     }
     try {
