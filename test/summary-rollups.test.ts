@@ -68,4 +68,22 @@ describe('RollupDeltas', () => {
       ].sort(),
     );
   });
+
+  it('counts events and cells per tenant, gives the rows of some tenants, and moves or forgets tenants whole', () => {
+    const fact = (tenantId: number, actor: number) => ({ tenantId, tsUs: T0, log: 0, success: true, values: [10, 20, actor, null, null, null, null] });
+    const a = new RollupDeltas();
+    a.add(fact(1, 30));
+    a.add(fact(1, 31));
+    a.add(fact(2, 30));
+    // Tenant 1: total, action, category and two actors in one hour.
+    expect([a.events, a.cells(1), a.cells(2), a.cells(3), a.cells()]).toEqual([3, 5, 4, 0, 9]);
+    expect(new Set([...a.rows(new Set([2]))].map((r) => r.tenantId))).toEqual(new Set([2]));
+    const b = new RollupDeltas();
+    b.add(fact(2, 32));
+    b.add(fact(3, 30));
+    a.absorb(b, new Set([3]));
+    expect([a.events, a.cells(2), a.cells(3)]).toEqual([4, 5, 0]);
+    a.remove(new Set([1]));
+    expect([a.events, a.cells(1), [...a.tenants()]]).toEqual([2, 0, [2]]);
+  });
 });

@@ -160,8 +160,9 @@ export class RollupDeltas {
 
   /** Cells (one per hour, log, dimension and value) of `tenantId`, or of every tenant. */
   cells(tenantId?: number): number {
+    const tenants = tenantId === undefined ? [...this.byTenant.values()] : [this.byTenant.get(tenantId) ?? new Map()];
     let cells = 0;
-    for (const [id, hours] of this.byTenant) if (tenantId === undefined || id === tenantId) for (const hour of hours.values()) cells += hour.size;
+    for (const hours of tenants) for (const hour of hours.values()) cells += hour.size;
     return cells;
   }
 
