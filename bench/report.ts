@@ -96,7 +96,7 @@ export function engineRows(engine: Engine, invs: Investigation[], v: VigilResult
       rows.push({ id: 'summary.p50', measure: '30-day summary, largest tenant, p50', unit: 'ms', better: 'lower', vigil: v.summary.p50, baseline: b?.summary?.p50 ?? null, note: 'group_by=action,actor, bucket=day, baseline=actor, over HTTP; baseline: three GROUP BYs, no per-actor baselines' });
       const p95: Row = { id: 'summary.p95', measure: '… p95', unit: 'ms', better: 'lower', vigil: v.summary.p95, baseline: b?.summary?.p95 ?? null };
       if (sqlite) p95.target = atMost(200, 'ms', p95.vigil);
-      const first: Row = { id: 'summary.first', measure: "… the server's first", unit: 'ms', better: 'lower', vigil: v.summary.first, baseline: null, note: 'before the warm-up: the days it adds up are read from the store, not memory' };
+      const first: Row = { id: 'summary.first', measure: "… the server's first", unit: 'ms', better: 'lower', vigil: v.summary.first, baseline: null, note: 'before the warm-up (on SQLite its past days come from the store, not yet from memory)' };
       rows.push(p95, first);
     }
   }
