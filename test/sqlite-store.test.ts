@@ -71,7 +71,7 @@ describe('SQLite rollups coming due', () => {
     const counted = () => (raw.prepare('SELECT coalesce(sum(count), 0) AS n FROM rollups WHERE dim = 0 AND span = 1').get() as { n: number }).n;
     const marked = () => (raw.prepare('SELECT count(*) AS n FROM rollup_marks WHERE seq > 0').get() as { n: number }).n;
     const TENANTS = 30;
-    // Distinct actors and resources: about 3 rollup cells per event, 3,600 in all (more than one append's slice).
+    // Distinct actors and resources: 83 rollup cells per tenant (total, action, category, 40 actors, 40 resources), 2,490 in all — more than one append's slice of 2,000.
     const busy = Array.from({ length: TENANTS * 40 }, (_, i) =>
       preparedEvent({
         tenant: `t${i % TENANTS}`,
