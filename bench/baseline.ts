@@ -236,7 +236,7 @@ const EXPORT_BUDGET_SECONDS = 60;
 
 /**
  * The usual export: OFFSET pages of 1,000 rows through the tenant, encoded with Vigil's own CSV
- * encoder (so that only the reading differs), for at most a minute. The row's id and the fields Vigil derives are
+ * encoder on the reading thread (as the usual design does), for at most a minute. The row's id and the fields Vigil derives are
  * spliced into the payload, which a producer's JSON never holds.
  */
 export async function baselineExport(store: BaselineStore, tenant: string): Promise<ExportRate> {
@@ -245,7 +245,7 @@ export async function baselineExport(store: BaselineStore, tenant: string): Prom
   let capped = false;
   for (let offset = 0; ; offset += 1000) {
     const page = await store.page(tenant, {}, offset, 1000);
-    csvLines(page.map((row, i) => ({ seq: offset + i, occurredUs: 0, body: `{"id":"${row.id}","seq":${offset + i},"category":"","crud":"",${row.payload.slice(1)}` })));
+    csvLines(page.map((row, i) => `{"id":"${row.id}","seq":${offset + i},"category":"","crud":"",${row.payload.slice(1)}`));
     rows += page.length;
     if (page.length < 1000) break;
     if (secondsSince(started) > EXPORT_BUDGET_SECONDS) {

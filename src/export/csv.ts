@@ -1,7 +1,6 @@
 import Papa from 'papaparse';
 import { actorDisplay } from '../domain/actor.js';
 import type { StoredEvent } from '../domain/event.js';
-import type { EventRow } from '../store/store.js';
 
 /**
  * The CSV export's columns, in order (documented in docs/operations.md, "Export"). One flat row
@@ -114,7 +113,7 @@ export function csvHeader(): string {
   return lines([CSV_COLUMNS]);
 }
 
-/** CSV lines for stored rows. */
-export function csvLines(rows: readonly EventRow[]): string {
-  return rows.length === 0 ? '' : lines(rows.map((row) => csvRecord(JSON.parse(row.body) as StoredEvent)));
+/** CSV lines for stored bodies. */
+export function csvLines(bodies: readonly string[]): string {
+  return bodies.length === 0 ? '' : lines(bodies.map((body) => csvRecord(JSON.parse(body) as StoredEvent)));
 }

@@ -6,7 +6,8 @@ import type { CursorPosition } from '../domain/filter.js';
 import type { EventRow, Store } from '../store/store.js';
 import type { Destination } from './destinations/destination.js';
 import type { ExportFormat } from './format.js';
-import { positionOf, readChunks, type ReadPlan } from './stream.js';
+import { EXPORT_ENCODERS } from './encoder-pool.js';
+import { bodiesOf, positionOf, readChunks, type ReadPlan } from './stream.js';
 
 /** One written file, as the manifest lists it. */
 export interface FileEntry {
@@ -92,7 +93,7 @@ async function* fileContent(rows: RowReader, spec: FilesSpec, file: FileStats): 
     const want = Math.min(1000, Math.max(1, Math.floor((spec.splitBytes - size) / rowBytes)));
     const piece = await rows.take(want);
     if (piece.length === 0) return;
-    const bytes = Buffer.from(spec.format.encode(piece), 'utf8');
+    const bytes = Buffer.concat(await EXPORT_ENCODERS.encode(spec.format.name, bodiesOf(piece)));
     size += bytes.length;
     rowBytes = Math.max(1, Math.ceil(bytes.length / piece.length));
     file.add(piece);

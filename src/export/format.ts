@@ -1,4 +1,3 @@
-import type { EventRow } from '../store/store.js';
 import { csvHeader, csvLines } from './csv.js';
 import { jsonlLines } from './jsonl.js';
 
@@ -12,7 +11,8 @@ export interface ExportFormat {
   extension: string;
   /** What begins every file (the CSV header line; nothing for JSONL). */
   header(): string;
-  encode(rows: readonly EventRow[]): string;
+  /** The lines of stored bodies (canonical JSON, as hashed). Runs on an encoding thread (encoder-pool.ts). */
+  encode(bodies: readonly string[]): string;
 }
 
 export const FORMATS: Record<ExportFormatName, ExportFormat> = {

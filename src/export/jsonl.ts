@@ -1,11 +1,9 @@
-import type { EventRow } from '../store/store.js';
-
 /**
  * JSON Lines: each event's stored canonical JSON, byte for byte as hashed into its Merkle leaf,
  * one per line. A reader can recompute every leaf hash from the file alone.
  */
-export function jsonlLines(rows: readonly EventRow[]): string {
+export function jsonlLines(bodies: readonly string[]): string {
   let out = '';
-  for (const row of rows) out += `${row.body}\n`;
+  for (const body of bodies) out += `${body}\n`;
   return out;
 }
