@@ -27,6 +27,7 @@ const TRICKY: Partial<PreparedEvent>[] = [
   { changes: [{ field: 'rotation_days', old: 30, new: 90 }, { field: 'note', old: null, new: 'a,"b"\nc' }], context: { a: '=1', b: 2, c: true } },
   { client: { ip: '2001:db8::1', user_agent: 'Mozilla/5.0 (X11; Linux)', kind: 'browser', name: 'Firefox 120 on Linux' }, source: 'dashboard', service: 'github', environment: 'production' },
   { actor: { type: 'api_key', id: 'k_1', name: 'ci' }, resource: undefined, session_id: ' "padded", twice ' },
+  { resource: { type: 'secret', id: 's2', name: '  spaced  ', path: ' lead/trail ' }, session_id: ' ' },
 ];
 
 describe('export encoders and streaming', () => {
@@ -135,6 +136,6 @@ describe('export encoders and streaming', () => {
     for await (const rows of readChunks(store, { ...everything(), after: { occurredUs: T0 + 44 * MINUTE, seq: 44 } })) {
       chunks.push(rows.map((r) => r.seq));
     }
-    expect(chunks.flat()).toEqual([45, 46, 47, 48, 49]);
+    expect(chunks.flat()).toEqual([45, 46, 47, 48, 49, 50]);
   });
 });
