@@ -83,11 +83,12 @@ export function engineRows(engine: Engine, invs: Investigation[], v: VigilResult
   } else if (v.export) {
     const rate: Row = { id: 'export.rate', measure: `streamed CSV export (${v.export.rows.toLocaleString('en-US')} rows)`, unit: 'rows/s', better: 'higher', vigil: v.export.rate, baseline: b?.export?.rate ?? null, note: `baseline: OFFSET pages of 1,000 rows, same CSV encoder${b?.export?.capped ? `; stopped by its 60 s cap after ${b.export.rows.toLocaleString('en-US')} rows (its rate only falls after)` : ''}` };
     const rss: Row = { id: 'export.peak_rss', measure: '… server peak RSS while exporting', unit: 'MB', better: 'lower', vigil: v.export.peakRss / MB, baseline: null, note: `RSS when ready, before any event: ${(v.idleRss / MB).toFixed(0)} MB; before the export: ${(v.export.rssBefore / MB).toFixed(0)} MB` };
+    const page: Row = { id: 'export.page_during', measure: '… a first page of 50 events meanwhile, p50 / p95', unit: 'ms', better: 'lower', vigil: v.export.pageDuring.p50, baseline: null, note: `p95 ${format(v.export.pageDuring.p95)} ms over ${v.export.pageDuring.runs} pages, one every 10 ms on another connection: how long other requests wait behind an export (idle: the dashboard's first page under queries)` };
     if (sqlite) {
       rate.target = atLeast(150_000, 'rows/s', rate.vigil);
       rss.target = atMost(200, 'MB', rss.vigil);
     }
-    rows.push(rate, rss);
+    rows.push(rate, rss, page);
   }
   if (v.summary) {
     if (isNotAvailable(v.summary)) {

@@ -18,7 +18,7 @@ import { fileBytes } from './baseline-sqlite.js';
 import { batchEnd, isNotAvailable, type NotAvailable, type RunContext } from './context.js';
 import { DAY_US } from './dataset.js';
 import { readLines } from './events-file.js';
-import { expectStatus, HttpClient } from './http-client.js';
+import { expectStatus, HttpClient, type Answer } from './http-client.js';
 import { fillDirect } from './direct-fill.js';
 import { ingestBatches, ingestSingles, type IngestRate, type SingleRate } from './ingest.js';
 import { relationBytes } from './postgres.js';
@@ -26,7 +26,7 @@ import { peakRssBytes, resetPeakRss, rssBytes, sampleRss } from './process-stats
 import { investigations, timeVigilPages, type PageTimings } from './queries.js';
 import { seeded } from './random.js';
 import { serverErrors, startServer, type StoreConfig } from './server.js';
-import { secondsSince, timeRuns, type Latency } from './stats.js';
+import { percentile, secondsSince, timeRuns, type Latency } from './stats.js';
 
 export interface ExportResult {
   rows: number;
@@ -35,6 +35,11 @@ export interface ExportResult {
   /** Server RSS before the export began, and its peak while it ran (bytes). */
   rssBefore: number;
   peakRss: number;
+  /**
+   * A first page of the tenant's log, asked for every 10 ms on another connection while the
+   * export ran: how long the server's other requests (ingest included) wait behind an export.
+   */
+  pageDuring: Latency;
 }
 
 export interface VigilResults {
@@ -113,7 +118,9 @@ export async function measureVigil(store: StoreConfig, ctx: RunContext, filled: 
     }
     if (ctx.sections.has('export')) {
       ctx.log(`  export: CSV of every event of ${tenant}`);
-      results.export = await attempt('export', () => streamedExport(one, server.pid, tenant));
+      const other = new HttpClient(server.url, admin, 1);
+      results.export = await attempt('export', () => streamedExport(one, other, server.pid, tenant));
+      other.close();
     }
     if (ctx.sections.has('summary')) results.summary = await attempt('summary', () => httpSummary(one, tenant, ctx));
     if (ctx.sections.has('proofs')) {
@@ -183,19 +190,34 @@ function csvRecordCounter(): { add: (chunk: Buffer) => void; records: () => numb
   };
 }
 
-async function streamedExport(client: HttpClient, pid: number, tenant: string): Promise<ExportResult> {
+async function streamedExport(client: HttpClient, other: HttpClient, pid: number, tenant: string): Promise<ExportResult> {
   const rssBefore = rssBytes(pid);
   const resetOk = resetPeakRss(pid);
   const sampler = sampleRss(pid);
   const counter = csvRecordCounter();
   const started = performance.now();
-  const answer = await client.stream(`/v1/audit/export?${new URLSearchParams({ tenant, format: 'csv' })}`, counter.add);
+  const exported = client.stream(`/v1/audit/export?${new URLSearchParams({ tenant, format: 'csv' })}`, counter.add);
+  const [answer, pageDuring] = await Promise.all([exported, timeUntil(exported, () => other.get(`/v1/audit/logs?${new URLSearchParams({ tenant, limit: '50' })}`))]);
   const seconds = secondsSince(started);
   const sampled = sampler.stop();
   expectStatus(answer, 200, 'export');
   const peakRss = resetOk ? Math.max(sampled, peakRssBytes(pid)) : sampled;
   const rows = counter.records();
-  return { rows, seconds, rate: rows / seconds, rssBefore, peakRss };
+  return { rows, seconds, rate: rows / seconds, rssBefore, peakRss, pageDuring };
+}
+
+/** Times `request` every 10 ms (one at a time) until `done` settles. */
+async function timeUntil(done: Promise<unknown>, request: () => Promise<Answer>): Promise<Latency> {
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => undefined);
+  const ms: number[] = [];
+  while (!finished) {
+    const t = performance.now();
+    expectStatus(await request(), 200, 'a page during the export');
+    ms.push(performance.now() - t);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95), runs: ms.length };
 }
 
 function summaryQuery(tenant: string, ctx: RunContext): Record<string, string> {
