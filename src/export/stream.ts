@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CursorPosition, EventFilter, Order } from '../domain/filter.js';
 import type { EventRow, Store } from '../store/store.js';
 import { EXPORT_ENCODERS, type EncoderPool } from './encoder-pool.js';
@@ -40,6 +41,9 @@ export async function* readChunks(store: Store, plan: ReadPlan, signal?: AbortSi
   let after = plan.after;
   for (;;) {
     signal?.throwIfAborted();
+    // A turn of the event loop per chunk: the SQLite store answers synchronously, and while the
+    // consumer keeps up nothing else would, so every other request would wait for the whole read.
+    await nextTurn();
     const rows = await store.scan({ tenant: plan.tenant, filter: plan.filter, order: plan.order, limit: chunk, ...(after ? { after } : {}) });
     const kept = rows.filter((row) => row.seq < plan.belowSeq);
     if (kept.length > 0) yield kept;

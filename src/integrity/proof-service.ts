@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { canSee } from '../auth/narrowing.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
 import { BoundedCache } from '../domain/bounded-cache.js';
@@ -160,6 +161,7 @@ export class ProofService {
     const store = this.store;
     async function* lines(): AsyncGenerator<Buffer> {
       for (let next = from; next < to; ) {
+        await nextTurn(); // as readChunks does (src/export/stream.ts): other requests run between reads
         const rows: EventRow[] = await store.readBySeq(tenant, next, to, ROWS_PER_READ);
         if (rows.length > 0) yield Buffer.from(rows.map((r) => `${r.body}\n`).join(''), 'utf8');
         if (rows.length < ROWS_PER_READ) return;
@@ -176,6 +178,7 @@ export class ProofService {
     async function* chunks(): AsyncGenerator<Uint8Array> {
       for (let first = Math.floor(from / TILE_WIDTH); first * TILE_WIDTH < to; first += TILES_PER_READ) {
         const keys = Array.from({ length: TILES_PER_READ }, (_, i) => ({ level: 0, index: first + i })).filter((k) => k.index * TILE_WIDTH < to);
+        await nextTurn();
         const tiles = await read(keys);
         for (const key of keys) {
           const start = Math.max(from, key.index * TILE_WIDTH);
