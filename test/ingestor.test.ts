@@ -1,3 +1,4 @@
+import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../src/ingest/ingestor.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -31,6 +32,41 @@ describe('Ingestor (group commit)', () => {
     expect(results.map((r) => (r.ok ? r.events[0]!.seq : -1))).toEqual([...Array(64).keys()]);
     expect(counted.groups.length).toBeLessThan(64);
     expect(counted.groups.reduce((a, b) => a + b, 0)).toBe(64);
+  });
+
+  it('waits for requests that keep arriving, a turn at a time, but flushes a lone request at the first turn', async () => {
+    const counted = await countingStore();
+    store = counted.store;
+    const ingestor = new Ingestor(store);
+    const event = () => ({ events: [preparedEvent({ tenant: 'turns' })] });
+    // Requests arriving as a busy server's do, from I/O in successive turns of the event loop:
+    // two in the first, then one in each of the next two turns. One transaction.
+    const { port1, port2 } = new MessageChannel();
+    const sent: Promise<unknown>[] = [];
+    await new Promise<void>((resolve) => {
+      port2.on('message', (n: number) => {
+        sent.push(ingestor.submit(event()));
+        if (n === 0) sent.push(ingestor.submit(event()));
+        if (n < 2) setImmediate(() => port1.postMessage(n + 1));
+        else resolve();
+      });
+      port1.postMessage(0);
+    });
+    await Promise.all(sent);
+    port1.close();
+    expect(counted.groups).toEqual([4]);
+    // A lone request: committed at the first turn, alone.
+    await ingestor.submit(event());
+    expect(counted.groups).toEqual([4, 1]);
+    // A request every turn, without end: a group still closes after a few turns.
+    const endless: Promise<unknown>[] = [];
+    for (let i = 0; i < 12; i++) {
+      endless.push(ingestor.submit(event()));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(endless);
+    expect(counted.groups.slice(2).reduce((a, b) => a + b, 0)).toBe(12);
+    expect(Math.max(...counted.groups.slice(2))).toBeLessThanOrEqual(5);
   });
 
   it('caps a group at maxGroupEvents but never splits a request', async () => {
