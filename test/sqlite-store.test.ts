@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -120,6 +120,39 @@ describe('SQLite rollups coming due', () => {
     } finally {
       clock.mockRestore();
       raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite WAL checkpoints on their own thread', () => {
+  it('copies the log back into the database file while the writer does not, and leaves no log after close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-wal-'));
+    const file = join(dir, 'vigil.db');
+    const size = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+    try {
+      const store = new SqliteStore({ path: file });
+      await store.open();
+      const writer = (store as unknown as { db: Database.Database }).db;
+      // The writer's own checkpoint is only a backstop, far above what this test writes.
+      expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+      const before = size(file);
+      for (let g = 0; g < 6; g++) {
+        const events = Array.from({ length: 500 }, (_, i) => preparedEvent({ tenant: `t${i % 7}`, atUs: T0 + (g * 500 + i) * MINUTE, context: { pad: 'x'.repeat(400) } }));
+        expect((await store.append([{ events }]))[0]!.ok).toBe(true);
+      }
+      const logPages = size(`${file}-wal`) / (4096 + 24);
+      expect(logPages).toBeGreaterThan(1_000);
+      expect(logPages).toBeLessThan(10_000);
+      // Within a few of the thread's 50 ms rounds, the pages reach the database file.
+      await vi.waitFor(() => expect(size(file) - before).toBeGreaterThan(250 * 4096), { timeout: 5_000, interval: 50 });
+      await store.close();
+      expect(existsSync(`${file}-wal`)).toBe(false);
+      const reopened = new SqliteStore({ path: file });
+      await reopened.open();
+      expect((await reopened.treeHead('t0')).size).toBe(6 * Math.ceil(500 / 7));
+      await reopened.close();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../threads/start-worker.js';
 import type { ExportFormatName } from './format.js';
 
 /** One piece of an export to encode: stored bodies, in order. */
@@ -71,17 +72,6 @@ export class EncoderPool {
   }
 }
 
-/**
- * A new encoding thread: the compiled entry next to this module, or under tsx and vitest the
- * TypeScript source, loaded through tsx's loader (Node 20 ignores `--import` in a worker's
- * execArgv; tsx is a development dependency, resolved from the working directory, the repository).
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./encode-worker.js', import.meta.url));
-  const entry = JSON.stringify(new URL('./encode-worker.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true });
-}
-
 class EncoderThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -93,7 +83,7 @@ class EncoderThread {
     private readonly idleMs: number,
     private readonly removed: () => void,
   ) {
-    this.worker = startWorker();
+    this.worker = startWorker(import.meta.url, 'encode-worker');
     this.worker.unref();
     this.worker.on('message', (reply: EncodeReply) => this.settle(reply));
     this.worker.on('error', (error) => this.fail(error));

@@ -23,6 +23,7 @@ import type {
 } from '../store.js';
 import { Appender, uuidBytes } from './append.js';
 import { BulkConnection } from './bulk-connection.js';
+import { BackgroundCheckpoints } from './wal-checkpoints.js';
 import { DayRowsCache } from './day-rows-cache.js';
 import { daysOf } from './days.js';
 import { Dictionary } from './dictionary.js';
@@ -87,13 +88,16 @@ export class SqliteStore implements Store, Summaries {
   private retention!: SqliteRetention;
   private bulk!: BulkConnection;
   private summaries!: SqliteSummaries;
+  /** Absent for an in-memory database, which has no write-ahead log. */
+  private checkpoints: BackgroundCheckpoints | undefined;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
   async open(): Promise<void> {
     this.db = new Database(this.options.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${this.options.synchronous ?? 'FULL'}`);
+    const synchronous = this.options.synchronous ?? 'FULL';
+    this.db.pragma(`synchronous = ${synchronous}`);
     this.db.pragma('busy_timeout = 5000');
     // 16 MB: the OS page cache holds the rest of a large file; RSS stays bounded (docs/operations.md).
     this.db.pragma('cache_size = -16384');
@@ -109,9 +113,11 @@ export class SqliteStore implements Store, Summaries {
     this.retention = new SqliteRetention(this.db, this.dict);
     this.bulk = new BulkConnection(this.options.path, this.db);
     this.summaries = new SqliteSummaries(this.db, this.dict, this.filters, dayRows);
+    if (this.db.pragma('journal_mode', { simple: true }) === 'wal') this.checkpoints = BackgroundCheckpoints.start(this.db, this.options.path, synchronous);
   }
 
   async close(): Promise<void> {
+    await this.checkpoints?.stop();
     this.bulk?.close();
     if (!this.db?.open) return;
     try {
