@@ -72,6 +72,7 @@ export function exportStream(store: Store, plan: ReadPlan, format: ExportFormat,
   return Readable.from(bytes(), { objectMode: false });
 }
 
+/** The stored bodies of rows: all the encoders read. */
 export function bodiesOf(rows: readonly EventRow[]): string[] {
   return rows.map((row) => row.body);
 }
