@@ -55,7 +55,7 @@ export async function serve(config: Config): Promise<void> {
     await app.close();
     await ingestor.drain();
     await store.close();
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   };
   process.once('SIGTERM', (s) => void stop(s));
   process.once('SIGINT', (s) => void stop(s));

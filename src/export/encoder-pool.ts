@@ -49,7 +49,7 @@ export class EncoderPool {
     return this.pick().run(format, bodies);
   }
 
-  /** Threads running now (for tests and operations). */
+  /** Threads running now. */
   get running(): number {
     return this.threads.length;
   }

@@ -98,6 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // One line per request, when it is answered (below), instead of one on arrival and one on answer.
+    disableRequestLogging: true,
     bodyLimit: MAX_REQUEST_BYTES,
     // Unknown fields and parameters are errors, never silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
@@ -105,6 +107,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   // The API speaks JSON only: other bodies get a 415 rather than being parsed as text.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
+  app.addHook('onResponse', async function logRequest(request, reply) {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  });
   app.setNotFoundHandler(handleNotFound);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
