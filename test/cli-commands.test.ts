@@ -176,5 +176,7 @@ async function serveUntilListening(serveEnv: Record<string, string>): Promise<st
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
+  // The request log is written in batches and flushed on the way out.
+  expect(stdout).toContain('"url":"/readyz"');
   return stdout;
 }

@@ -55,6 +55,8 @@ export async function serve(config: Config): Promise<void> {
     await app.close();
     await ingestor.drain();
     await store.close();
+    // The request log is written in batches: its last lines first, unless standard output no longer drains.
+    setTimeout(() => process.exit(0), 2_000).unref();
     logger.flush(() => process.exit(0));
   };
   process.once('SIGTERM', (s) => void stop(s));
