@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
@@ -152,6 +153,23 @@ describe('SQLite WAL checkpoints on their own thread', () => {
       await reopened.open();
       expect((await reopened.treeHead('t0')).size).toBe(6 * Math.ceil(500 / 7));
       await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite WAL checkpoints when their thread fails', () => {
+  it('hands checkpoints back to the writer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-wal-failed-'));
+    try {
+      const store = new SqliteStore({ path: join(dir, 'vigil.db') });
+      await store.open();
+      const { db, checkpoints } = store as unknown as { db: Database.Database; checkpoints: { worker: Worker } };
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+      await checkpoints.worker.terminate();
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+      await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -31,9 +31,18 @@ const WRITER_PAGES = 1_000;
  */
 export class BackgroundCheckpoints {
   private exited = false;
+  private stopping = false;
 
-  private constructor(private readonly worker: Worker) {
-    worker.once('exit', () => (this.exited = true));
+  private constructor(
+    private readonly worker: Worker,
+    db: Database.Database,
+  ) {
+    // An error is followed by the exit; any exit that stop() did not ask for hands checkpoints back to the writer.
+    worker.on('error', () => undefined);
+    worker.once('exit', () => {
+      this.exited = true;
+      if (!this.stopping && db.open) db.pragma(`wal_autocheckpoint = ${WRITER_PAGES}`);
+    });
   }
 
   static start(db: Database.Database, path: string, synchronous: string): BackgroundCheckpoints {
@@ -41,15 +50,14 @@ export class BackgroundCheckpoints {
       workerData: { path, intervalMs: INTERVAL_MS, synchronous } satisfies CheckpointWorkerData,
     });
     worker.unref();
-    const fallBack = () => db.open && db.pragma(`wal_autocheckpoint = ${WRITER_PAGES}`);
-    worker.on('error', fallBack);
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    return new BackgroundCheckpoints(worker);
+    return new BackgroundCheckpoints(worker, db);
   }
 
   /** Stops the thread and closes its connection (before the writer's, which then removes the log). */
   async stop(): Promise<void> {
     if (this.exited) return;
+    this.stopping = true;
     const exit = once(this.worker, 'exit');
     // Held while it stops: an unreferenced thread would let a process with nothing else to do
     // exit here, before the store is closed.
