@@ -16,15 +16,12 @@ const port = parentPort!;
 const utf8 = new TextEncoder();
 
 port.on('message', ({ id, format, bodies }: EncodeRequest) => {
-  let reply: EncodeReply;
   try {
     const parts: Uint8Array<ArrayBuffer>[] = [];
     // Each part a fresh ArrayBuffer (never a pooled slab), so it moves to the main thread uncopied.
     for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[format].encode(bodies.slice(i, i + PART_ROWS))));
     port.postMessage({ id, parts } satisfies EncodeReply, parts.map((part) => part.buffer));
-    return;
   } catch (error) {
-    reply = { id, error: error instanceof Error ? error.message : String(error) };
+    port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies EncodeReply);
   }
-  port.postMessage(reply);
 });

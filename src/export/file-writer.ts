@@ -93,11 +93,12 @@ async function* fileContent(rows: RowReader, spec: FilesSpec, file: FileStats): 
     const want = Math.min(1000, Math.max(1, Math.floor((spec.splitBytes - size) / rowBytes)));
     const piece = await rows.take(want);
     if (piece.length === 0) return;
-    const bytes = Buffer.concat(await EXPORT_ENCODERS.encode(spec.format.name, bodiesOf(piece)));
-    size += bytes.length;
-    rowBytes = Math.max(1, Math.ceil(bytes.length / piece.length));
+    const parts = await EXPORT_ENCODERS.encode(spec.format.name, bodiesOf(piece));
+    const bytes = parts.reduce((sum, part) => sum + part.length, 0);
+    size += bytes;
+    rowBytes = Math.max(1, Math.ceil(bytes / piece.length));
     file.add(piece);
-    yield bytes;
+    yield* parts;
   }
 }
 
