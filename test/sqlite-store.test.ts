@@ -5,6 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
+import { hashLeaf } from '../src/integrity/hash.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SEQ_RANGE } from '../src/store/sqlite/row-ids.js';
 import { prepared } from '../src/store/sqlite/statements.js';
@@ -13,7 +14,8 @@ import { DAY, MINUTE, preparedEvent, T0 } from './support/events.js';
 
 describeStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
-  const store = new SqliteStore({ path: join(dir, 'vigil.db') });
+  // A dictionary after the first few events: every case reads JSON text and compressed bodies both.
+  const store = new SqliteStore({ path: join(dir, 'vigil.db'), bodyDictionaryAfter: 3 });
   await store.open();
   // A second connection, as someone with access to the file would have.
   const raw = new Database(join(dir, 'vigil.db'));
@@ -120,6 +122,70 @@ describe('SQLite rollups coming due', () => {
       expect(counted()).toBe(2 * busy.length + 2 + appends);
     } finally {
       clock.mockRestore();
+      raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite compressed event bodies', () => {
+  it('stores bodies as zstd frames once the vocabulary dictionary exists, and reads back the exact bytes each leaf hashes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-bodies-'));
+    const file = join(dir, 'vigil.db');
+    const raw = new Database(file);
+    const private_ = { actor: 'Zelda Quartermain', email: 'zq@private.example', path: 'prod/zip/quartz-token', ip: '203.0.113.77' };
+    const event = (i: number) =>
+      preparedEvent({
+        tenant: 'zip',
+        atUs: T0 + i * MINUTE,
+        actor: { type: 'user', id: `u_zq_${i % 3}`, name: private_.actor, email: private_.email },
+        resource: { type: 'secret', id: `sec_${i}`, name: 'QUARTZ', path: private_.path },
+        client: { ip: private_.ip, user_agent: 'vault/1.15.2', kind: 'cli', name: 'CLI (vault 1.15)' },
+        outcome: i % 4 === 0 ? { success: false, status: 403, error_code: 'denied', reason: `denied by policy quartz-${i}` } : { success: true, status: 200 },
+      });
+    try {
+      const store = new SqliteStore({ path: file, bodyDictionaryAfter: 10 });
+      await store.open();
+      const sent = Array.from({ length: 30 }, (_, i) => event(i));
+      await store.append([{ events: sent.slice(0, 10) }]);
+      await store.append([{ events: sent.slice(10) }]);
+      const kinds = raw.prepare('SELECT typeof(body) AS kind, count(*) AS n, avg(length(body)) AS bytes FROM events GROUP BY kind ORDER BY kind').all() as { kind: string; n: number; bytes: number }[];
+      expect(kinds.map((k) => [k.kind, k.n])).toEqual([['blob', 20], ['text', 10]]);
+      expect(kinds[0]!.bytes).toBeLessThan(kinds[1]!.bytes / 2);
+
+      // The dictionary holds the vocabulary, none of the events' data.
+      const dictionary = (raw.prepare('SELECT bytes FROM body_dictionaries').get() as { bytes: Buffer }).bytes.toString();
+      expect(dictionary).toContain('"action":"secret.read"');
+      expect(dictionary).toContain('vault/1.15.2');
+      for (const value of [...Object.values(private_), 'u_zq_', 'sec_', 'quartz-', sent[0]!.id, 'QUARTZ']) expect(dictionary).not.toContain(value);
+
+      const check = async (s: SqliteStore) => {
+        const rows = await s.readBySeq('zip', 0, 30, 100);
+        expect(rows.map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual(sent.map((e) => e.id));
+        const tile = (await s.readTiles('zip', [{ level: 0, index: 0 }])).get('0/0')!;
+        rows.forEach((r, i) => expect(Buffer.from(hashLeaf(r.body)).equals(Buffer.from(tile.subarray(32 * i, 32 * i + 32)))).toBe(true));
+        // In SQL too: free text reads the reason inside text and compressed bodies alike.
+        const denied = await s.query({ tenant: 'zip', filter: { q: 'policy quartz-' }, order: 'asc', limit: 20 });
+        expect(denied.map((r) => r.seq)).toEqual([0, 4, 8, 12, 16, 20, 24, 28]);
+      };
+      await check(store);
+      await store.close();
+      // Reopened, the store reads its dictionary back and keeps compressing with it.
+      const reopened = new SqliteStore({ path: file, bodyDictionaryAfter: 10 });
+      await reopened.open();
+      await check(reopened);
+      await reopened.append([{ events: [event(30)] }]);
+      expect(raw.prepare('SELECT typeof(body) AS kind FROM events ORDER BY rid DESC LIMIT 1').get()).toEqual({ kind: 'blob' });
+      expect(raw.prepare('SELECT count(*) AS n FROM body_dictionaries').get()).toEqual({ n: 1 });
+      await reopened.close();
+
+      // A body whose dictionary is gone is an error that names it, not garbage.
+      raw.exec('DELETE FROM body_dictionaries');
+      const broken = new SqliteStore({ path: file, bodyDictionaryAfter: 10 });
+      await broken.open();
+      await expect(broken.readBySeq('zip', 10, 11, 1)).rejects.toThrow(/compression dictionary 1/);
+      await broken.close();
+    } finally {
       raw.close();
       rmSync(dir, { recursive: true, force: true });
     }

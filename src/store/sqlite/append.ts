@@ -8,6 +8,7 @@ import { RollupDeltas } from '../rollups.js';
 import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequencer.js';
 import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
+import type { BodyCodec } from './body-codec.js';
 import type { DayRowsCache } from './day-rows-cache.js';
 import { TERM, type Dictionary } from './dictionary.js';
 import { rowIdSql } from './row-ids.js';
@@ -34,11 +35,12 @@ export class Appender {
     private readonly db: Database.Database,
     private readonly dict: Dictionary,
     private readonly trees: TreeCache,
+    private readonly bodies: BodyCodec,
     dayRows: DayRowsCache,
     private readonly integrity = true,
   ) {
     this.stmt = {
-      byUid: db.prepare<[number, Buffer], KnownEvent>('SELECT body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
+      byUid: db.prepare<[number, Buffer], KnownEvent>('SELECT event_body(body) AS body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
       insert: db.prepare(`INSERT INTO events (rid, tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id,
         resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
         VALUES (${rowIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -53,11 +55,13 @@ export class Appender {
   append(requests: readonly AppendRequest[]): AppendResult[] {
     let grown = new Map<number, TenantTree>();
     let committed = (): void => undefined;
+    let sealed: readonly SealedEvent[] = [];
     let results: AppendResult[];
     try {
       results = this.db.transaction(() => {
         // Step 1: the tenants' next seqs and the events already stored under the ids sent.
         const sequencer = this.sequencer(requests);
+        sealed = sequencer.sealed;
         // Step 2: decide each request (new, duplicate, or conflict refusing that request alone).
         const out = requests.map((request) => sequencer.add(request));
         // Step 3: write the new events, counting them for the summary rollups.
@@ -77,6 +81,7 @@ export class Appender {
     // Step 6: committed — only now do the cached tree heads and the waiting rollups move forward.
     for (const [tenantId, tree] of grown) this.trees.set(tenantId, tree);
     committed();
+    this.bodies.appended(this.db, sealed);
     return results;
   }
 
@@ -147,7 +152,7 @@ export class Appender {
       ip === null ? null : Buffer.from(ip, 'hex'),
       event.request?.id ?? null,
       event.session_id ?? null,
-      body,
+      this.bodies.encode(body),
     );
     rollups.add({ tenantId, tsUs: occurredUs, log, success: event.outcome.success, values });
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { BodyCodec } from './body-codec.js';
 
 /** Page cache of the bulk connection: enough for index pages, too small to hold table data. */
 const BULK_CACHE_KIB = 2048;
@@ -16,6 +17,7 @@ export class BulkConnection {
   constructor(
     private readonly path: string,
     private readonly main: Database.Database,
+    private readonly bodies: BodyCodec,
   ) {}
 
   get(): Database.Database {
@@ -24,6 +26,7 @@ export class BulkConnection {
       this.db = new Database(this.path, { readonly: true, fileMustExist: true });
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma(`cache_size = -${BULK_CACHE_KIB}`);
+      this.bodies.register(this.db);
     }
     return this.db;
   }

@@ -234,7 +234,7 @@ export class FilterCompiler {
     if (actionIds.length) parts.push(inList('action_id', actionIds));
     if (actorIds.length) parts.push(inList('actor_id', actorIds));
     if (resourceIds.length) parts.push(inList('resource_id', resourceIds));
-    parts.push({ sql: "json_extract(body, '$.outcome.reason') LIKE ? ESCAPE '\\'", params: [like] });
+    parts.push({ sql: "json_extract(event_body(body), '$.outcome.reason') LIKE ? ESCAPE '\\'", params: [like] });
     return anyOf(parts);
   }
 }

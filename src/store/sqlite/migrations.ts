@@ -343,6 +343,21 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
     `,
   },
+  {
+    version: 9,
+    name: 'compressed event bodies',
+    sql: `
+      -- Bodies written from now on are zstd frames against a dictionary of the store's vocabulary
+      -- (body-codec.ts): a BLOB whose first byte is the dictionary's id. Bodies already stored
+      -- stay JSON text; both read back as the same canonical JSON through event_body(body).
+      -- A dictionary is never changed or deleted while a body may use it.
+      CREATE TABLE body_dictionaries (
+        id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 255),
+        bytes BLOB NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version, each in its own transaction. */

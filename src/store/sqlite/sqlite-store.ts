@@ -15,6 +15,7 @@ import type {
   JobUpdate,
   PurgeRange,
   RetentionSettings,
+  ScanRow,
   Store,
   Summaries,
   SummaryCounts,
@@ -22,6 +23,8 @@ import type {
   TreeHead,
 } from '../store.js';
 import { Appender, uuidBytes } from './append.js';
+import type { BodyDictionaries } from '../stored-body.js';
+import { BodyCodec } from './body-codec.js';
 import { BulkConnection } from './bulk-connection.js';
 import { BackgroundCheckpoints } from './wal-checkpoints.js';
 import { DayRowsCache } from './day-rows-cache.js';
@@ -50,6 +53,11 @@ export interface SqliteStoreOptions {
    * for a real log.
    */
   integrity?: boolean;
+  /**
+   * Events the store takes, as JSON text, before it builds the dictionary its later bodies are
+   * compressed against from their vocabulary (body-codec.ts). Default 2,000.
+   */
+  bodyDictionaryAfter?: number;
 }
 
 interface KeyRow {
@@ -64,7 +72,12 @@ interface KeyRow {
   expires_at: string | null;
 }
 
-const ROW_COLUMNS = 'seq, ts AS occurredUs, body';
+const ROW_COLUMNS = 'seq, ts AS occurredUs, event_body(body) AS body';
+/** A scan's columns: the body as stored, decoded by the export's encoding thread (Store.scan). */
+const SCAN_COLUMNS = 'seq, ts AS occurredUs, body';
+
+/** Events stored as text before the body dictionary is built: enough to see a deployment's vocabulary. */
+const BODY_DICTIONARY_AFTER = 2_000;
 
 /** Day rows the summaries keep in memory (day-rows-cache.ts): 24 bytes each, so about 10 MB. */
 const DAY_ROWS_CACHED = 400_000;
@@ -81,6 +94,7 @@ export class SqliteStore implements Store, Summaries {
   readonly kind = 'sqlite' as const;
   private db!: Database.Database;
   private dict!: Dictionary;
+  private bodies!: BodyCodec;
   private trees!: TreeCache;
   private appender!: Appender;
   private filters!: FilterCompiler;
@@ -103,15 +117,17 @@ export class SqliteStore implements Store, Summaries {
     this.db.pragma('cache_size = -16384');
     this.db.pragma('temp_store = MEMORY');
     migrate(this.db);
+    this.bodies = new BodyCodec(this.options.bodyDictionaryAfter ?? BODY_DICTIONARY_AFTER);
+    this.bodies.open(this.db);
     this.dict = new Dictionary(this.db);
     this.trees = new TreeCache(this.db);
     const dayRows = new DayRowsCache(DAY_ROWS_CACHED);
-    this.appender = new Appender(this.db, this.dict, this.trees, dayRows, this.options.integrity ?? true);
+    this.appender = new Appender(this.db, this.dict, this.trees, this.bodies, dayRows, this.options.integrity ?? true);
     this.appender.recoverRollups();
     this.filters = new FilterCompiler(this.db, this.dict);
     this.jobs = new SqliteJobs(this.db);
     this.retention = new SqliteRetention(this.db, this.dict);
-    this.bulk = new BulkConnection(this.options.path, this.db);
+    this.bulk = new BulkConnection(this.options.path, this.db, this.bodies);
     this.summaries = new SqliteSummaries(this.db, this.dict, this.filters, dayRows);
     if (this.db.pragma('journal_mode', { simple: true }) === 'wal') this.checkpoints = BackgroundCheckpoints.start(this.db, this.options.path, synchronous);
   }
@@ -136,15 +152,19 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async query(query: EventQuery): Promise<EventRow[]> {
-    return this.select(this.db, query);
+    return this.select<EventRow>(this.db, query, ROW_COLUMNS);
   }
 
-  async scan(query: EventQuery): Promise<EventRow[]> {
-    return this.select(this.bulk.get(), query);
+  async scan(query: EventQuery): Promise<ScanRow[]> {
+    return this.select<ScanRow>(this.bulk.get(), query, SCAN_COLUMNS);
+  }
+
+  bodyDictionaries(): BodyDictionaries {
+    return this.bodies.dictionaries;
   }
 
   /** One page of `query`, read through `db` (the main or the bulk connection). */
-  private select(db: Database.Database, query: EventQuery): EventRow[] {
+  private select<Row>(db: Database.Database, query: EventQuery, columns: string): Row[] {
     const tenantId = this.dict.findTenant(query.tenant);
     if (tenantId === undefined) return [];
     const where = this.filters.compile(tenantId, query);
@@ -156,19 +176,19 @@ export class SqliteStore implements Store, Summaries {
       sql += ` AND (ts, seq) ${query.order === 'asc' ? '>' : '<'} (?, ?)`;
       params.push(query.after.occurredUs, query.after.seq);
     }
-    const page = (from: string, daySql: string, dayParams: number[], limit: number): EventRow[] =>
+    const page = (from: string, daySql: string, dayParams: number[], limit: number): Row[] =>
       guard(() =>
-        prepared(db, `SELECT ${ROW_COLUMNS} FROM ${from} WHERE ${sql}${daySql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(
+        prepared(db, `SELECT ${columns} FROM ${from} WHERE ${sql}${daySql} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`).all(
           ...params,
           ...dayParams,
           limit,
         ),
-      ) as EventRow[];
+      ) as Row[];
     if (where.dayIndex === null) return page('events', '', [], query.limit);
     // One seek per day of the range, in the page's order, until the page is full. The index is
     // named: without statistics the planner may take the time index for its order, and read the
     // whole range again for each day.
-    const rows: EventRow[] = [];
+    const rows: Row[] = [];
     for (const day of this.pageDays(db, tenantId, query)) {
       rows.push(...page(`events INDEXED BY ${where.dayIndex}`, ' AND day = ?', [day], query.limit - rows.length));
       if (rows.length >= query.limit) break;

@@ -62,10 +62,10 @@ export class SqliteSummaries {
         'SELECT start_hour AS hour FROM rollups WHERE tenant_id = ? AND dim = ? AND span = ? AND value_id = ? ORDER BY start_hour DESC LIMIT 1',
       ),
       actorLatest: db.prepare<[number, number, number], { body: string }>(
-        'SELECT body FROM events WHERE tenant_id = ? AND day = ? AND actor_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+        'SELECT event_body(body) AS body FROM events WHERE tenant_id = ? AND day = ? AND actor_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
       ),
       resourceLatest: db.prepare<[number, number, number], { body: string }>(
-        'SELECT body FROM events WHERE tenant_id = ? AND day = ? AND resource_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+        'SELECT event_body(body) AS body FROM events WHERE tenant_id = ? AND day = ? AND resource_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
       ),
     };
   }

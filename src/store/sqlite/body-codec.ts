@@ -1,0 +1,103 @@
+import type Database from 'better-sqlite3';
+import zstd from 'zstd-napi/binding.js';
+import type { PreparedEvent, StoredEvent } from '../../domain/event.js';
+import { BodyDecoder, type BodyDictionaries } from '../stored-body.js';
+import { vocabularyDictionary } from './body-vocabulary.js';
+
+/** zstd level for bodies: 3 compresses a few percent better than 1 for ~1 µs more per event. */
+const LEVEL = 3;
+/** Larger vocabularies gain little (16 KB: 313 B per body of the benchmark's events, 32 KB: 304). */
+const DICTIONARY_BYTES = 32 * 1024;
+
+/**
+ * Event bodies as the SQLite store keeps them (migration 9). An event's canonical JSON — the
+ * exact bytes its Merkle leaf hashes — is stored compressed with zstd against a dictionary of the
+ * store's vocabulary (body-vocabulary.ts), as a BLOB laid out as src/store/stored-body.ts says.
+ * Rows written before the store had a dictionary keep their JSON as TEXT, so no migration
+ * rewrites the log. Proofs are over the decoded JSON, never over the BLOB.
+ *
+ * Reads decode in SQL, through `event_body(body)`, registered on every connection of the store,
+ * so statements that select a body (pages, proofs, the free-text filter) read JSON text as
+ * before; exports read the stored form and decode on their encoding threads.
+ */
+export class BodyCodec {
+  private readonly stored = new Map<number, Uint8Array>();
+  private readonly decoder = new BodyDecoder();
+  private current: { id: number; cdict: zstd.CDict } | undefined;
+  private readonly cctx = new zstd.CCtx();
+  private input = Buffer.allocUnsafe(64 * 1024);
+  private output = Buffer.allocUnsafe(zstd.compressBound(64 * 1024) + 1);
+  private samples: StoredEvent[] = [];
+
+  /** `dictionaryAfter`: events the store takes before it builds its dictionary from their vocabulary. */
+  constructor(private readonly dictionaryAfter: number) {}
+
+  /** Loads the store's dictionaries and registers `event_body` on `db`. */
+  open(db: Database.Database): void {
+    const rows = db.prepare<[], { id: number; bytes: Buffer }>('SELECT id, bytes FROM body_dictionaries ORDER BY id').all();
+    for (const { id, bytes } of rows) this.load(id, bytes);
+    this.register(db);
+  }
+
+  /** Makes `event_body(body)` available to statements on `db`. */
+  register(db: Database.Database): void {
+    db.function('event_body', { deterministic: true }, (body: unknown) => this.decoder.decode(body as string | Buffer));
+  }
+
+  /** The store's dictionaries, for decoding its stored bodies elsewhere. */
+  get dictionaries(): BodyDictionaries {
+    return this.stored;
+  }
+
+  /**
+   * The stored form of a canonical body: compressed once the store has a dictionary. A returned
+   * Buffer is reused by the next call: bind it at once.
+   */
+  encode(body: string): string | Buffer {
+    if (!this.current) return body;
+    const maxBytes = body.length * 3;
+    if (this.input.length < maxBytes) this.input = Buffer.allocUnsafe(maxBytes);
+    const length = this.input.write(body, 0);
+    const bound = zstd.compressBound(length) + 1;
+    if (this.output.length < bound) this.output = Buffer.allocUnsafe(bound);
+    this.output[0] = this.current.id;
+    const size = this.cctx.compressUsingCDict(this.output.subarray(1), this.input.subarray(0, length), this.current.cdict);
+    return this.output.subarray(0, size + 1);
+  }
+
+  /**
+   * Called with each committed append's events until the store has a dictionary: their
+   * vocabulary is kept in memory, and once `dictionaryAfter` events have been seen the dictionary
+   * is built from it and stored, in a transaction of its own. Until then bodies are stored as JSON
+   * text. Sampling what is appended (rather than reading the log back) sees every tenant's traffic.
+   */
+  appended(db: Database.Database, sealed: readonly { event: PreparedEvent }[]): void {
+    if (this.current) return;
+    for (const { event } of sealed) {
+      if (this.samples.length >= this.dictionaryAfter) break;
+      this.samples.push({ ...event, seq: 0, received_at: '' });
+    }
+    if (this.samples.length < this.dictionaryAfter) return;
+    const bytes = vocabularyDictionary(this.samples, DICTIONARY_BYTES);
+    let id: number;
+    try {
+      id = db.transaction(() => {
+        const last = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM body_dictionaries').get()?.id ?? 0;
+        db.prepare('INSERT INTO body_dictionaries (id, bytes, created_at) VALUES (?, ?, ?)').run(last + 1, bytes, new Date().toISOString());
+        return last + 1;
+      }).immediate();
+    } catch {
+      // The events are committed; their append must not fail for this. Bodies stay text and the
+      // next append tries again (a store that cannot write fails that append on its own).
+      return;
+    }
+    this.samples = [];
+    this.load(id, bytes);
+  }
+
+  private load(id: number, bytes: Buffer): void {
+    this.stored.set(id, bytes);
+    this.decoder.use(this.stored);
+    this.current = { id, cdict: new zstd.CDict(bytes, LEVEL) };
+  }
+}

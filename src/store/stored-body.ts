@@ -1,0 +1,43 @@
+import zstd from 'zstd-napi/binding.js';
+
+/**
+ * An event body as a bulk read (`Store.scan`) returns it: its canonical JSON, or a store's
+ * compressed form of it — one byte naming the compression dictionary, then a zstd frame of the
+ * JSON against that dictionary (the SQLite store's, src/store/sqlite/body-codec.ts). Exports hand
+ * stored bodies to their encoding threads as they are, so that decompression runs there too.
+ */
+export type StoredBody = string | Uint8Array;
+
+/** Compression dictionaries by the id that leads each compressed body. */
+export type BodyDictionaries = ReadonlyMap<number, Uint8Array>;
+
+/** Turns stored bodies back into their canonical JSON, byte for byte. One per thread. */
+export class BodyDecoder {
+  private readonly dictionaries = new Map<number, { bytes: Uint8Array; ddict: zstd.DDict }>();
+  private readonly dctx = new zstd.DCtx();
+  private output = Buffer.allocUnsafe(64 * 1024);
+
+  /** Makes `dictionaries` the ones bodies' ids refer to (loading only those not loaded already). */
+  use(dictionaries: BodyDictionaries): void {
+    for (const id of this.dictionaries.keys()) if (!dictionaries.has(id)) this.dictionaries.delete(id);
+    for (const [id, bytes] of dictionaries) {
+      const known = this.dictionaries.get(id);
+      if (known && (known.bytes === bytes || Buffer.from(known.bytes).equals(bytes))) continue;
+      this.dictionaries.set(id, { bytes, ddict: new zstd.DDict(bytes) });
+    }
+  }
+
+  /** The canonical JSON of a stored body. */
+  decode(body: StoredBody): string {
+    if (typeof body === 'string') return body;
+    const id = body[0]!;
+    const dictionary = this.dictionaries.get(id);
+    if (!dictionary) throw new Error(`stored event body uses compression dictionary ${id}, which this store does not hold`);
+    const frame = body.subarray(1);
+    const size = zstd.getFrameContentSize(frame);
+    if (size === null) throw new Error('stored event body is a zstd frame without its content size');
+    if (this.output.length < size) this.output = Buffer.allocUnsafe(size);
+    const length = this.dctx.decompressUsingDDict(this.output, frame, dictionary.ddict);
+    return this.output.toString('utf8', 0, length);
+  }
+}
