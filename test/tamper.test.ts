@@ -1,7 +1,9 @@
 /**
  * Tampering with the database behind Vigil's back, as someone with the file would: one field of
- * one event changed, one event deleted, two events swapped, the tail truncated with the tree and
- * checkpoints rolled back to match. For each, a real server runs on the tampered file and the real
+ * one event changed (stored as JSON text, or compressed and written back as text or compressed
+ * again with the store's dictionary), one event deleted, two events swapped, the tail truncated
+ * with the tree and checkpoints rolled back to match; and a compressed body damaged beyond
+ * decompressing. For each, a real server runs on the tampered file and the real
  * `vigil verify` CLI — online, and offline on a bundle made after the tamper — exits non-zero
  * naming the first bad event by seq and id (for the truncation: the saved checkpoint it no longer
  * extends).
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import zstd from 'zstd-napi/binding.js';
 import { generateApiKey } from '../src/auth/api-key.js';
 import { buildApp } from '../src/http/app.js';
 import { Ingestor } from '../src/ingest/ingestor.js';
@@ -29,9 +32,13 @@ interface Server {
   close(): Promise<void>;
 }
 
-/** A Vigil server on a SQLite file, signing with the one test key, on 127.0.0.1. */
+/**
+ * A Vigil server on a SQLite file, signing with the one test key, on 127.0.0.1. Its store builds
+ * its body dictionary after the first request: events 0–99 are stored as JSON text, the rest
+ * compressed, and tampering with either kind must be caught.
+ */
 async function startServer(dbPath: string): Promise<Server> {
-  const store = new SqliteStore({ path: dbPath });
+  const store = new SqliteStore({ path: dbPath, bodyDictionaryAfter: 100 });
   await store.open();
   const ingestor = new Ingestor(store);
   const { app, services } = await buildApp({ store, ingestor, integrity: { signer } });
@@ -93,8 +100,13 @@ beforeAll(async () => {
   expect(first.stdout).toMatch(/OK: vigil\/acme verifies at size 300/);
   await server.close();
   const db = new Database(base, { readonly: true });
-  bodies = (db.prepare('SELECT body FROM events WHERE tenant_id = ? ORDER BY seq').all(tenantId(db, 'acme')) as { body: string }[]).map((r) => r.body);
+  const kinds = db.prepare('SELECT typeof(body) AS kind, min(seq) AS first, count(*) AS n FROM events WHERE tenant_id = ? GROUP BY kind ORDER BY kind');
+  expect(kinds.all(tenantId(db, 'acme'))).toEqual([{ kind: 'blob', first: 100, n: 200 }, { kind: 'text', first: 0, n: 100 }]);
   db.close();
+  const store = new SqliteStore({ path: base });
+  await store.open();
+  bodies = (await store.readBySeq('acme', 0, 300, 300)).map((r) => r.body);
+  await store.close();
   expect(bodies).toHaveLength(300);
 }, 120_000);
 
@@ -136,6 +148,51 @@ describe('vigil verify catches tampering with the database', { timeout: 180_000 
     for (const run of [runs.online, runs.offline, runs.offlineStateless]) {
       expect(run.code, run.stdout).toBe(1);
       expect(run.stderr).toContain(`FAILED: seq 141 (id ${idAt(141)}): leaf does not match the signed tree`);
+    }
+  });
+
+  it('one field of one compressed event changed, written back as JSON text', async () => {
+    const runs = await afterTamper('changed-compressed', (db, tenant) => rewriteBody(db, tenant, 241, bodies[241]!.replace(/"id":"u_\d"/, '"id":"u_intruder"')));
+    for (const run of [runs.online, runs.offline, runs.offlineStateless]) {
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stderr).toContain(`FAILED: seq 241 (id ${idAt(241)}): leaf does not match the signed tree`);
+    }
+  });
+
+  it('one field of one compressed event changed, compressed again with the store dictionary', async () => {
+    const runs = await afterTamper('recompressed', (db, tenant) => {
+      const dictionary = (db.prepare('SELECT bytes FROM body_dictionaries WHERE id = 1').get() as { bytes: Buffer }).bytes;
+      const altered = Buffer.from(bodies[150]!.replace(/"id":"u_\d"/, '"id":"u_intruder"'));
+      const frame = Buffer.alloc(zstd.compressBound(altered.length));
+      const size = new zstd.CCtx().compressUsingDict(frame, altered, dictionary, 3);
+      rewriteBody(db, tenant, 150, Buffer.concat([Buffer.from([1]), frame.subarray(0, size)]));
+    });
+    for (const run of [runs.online, runs.offline, runs.offlineStateless]) {
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stderr).toContain(`FAILED: seq 150 (id ${idAt(150)}): leaf does not match the signed tree`);
+    }
+  });
+
+  it('a compressed body damaged so that it no longer decompresses', async () => {
+    const file = path.join(dir, 'damaged.db');
+    copyFileSync(base, file);
+    const db = new Database(file);
+    const tenant = tenantId(db, 'acme');
+    const stored = (db.prepare('SELECT body FROM events WHERE tenant_id = ? AND seq = 160').get(tenant) as { body: Buffer }).body;
+    stored[2] = stored[2]! ^ 0xff; // inside the zstd frame's magic number
+    rewriteBody(db, tenant, 160, stored);
+    db.close();
+    const server = await startServer(file);
+    try {
+      // Every read of that event fails (the server logs why); the log does not verify.
+      const caseState = path.join(dir, 'damaged-state.json');
+      copyFileSync(state, caseState);
+      const run = await vigil(['verify', '--url', server.url, '--key', admin.token, '--tenant', 'acme', '--verifier-key', pinned, '--state', caseState]);
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stdout).not.toContain('OK');
+      expect(run.stderr).toContain('VIGIL_ERR_INTERNAL (500)');
+    } finally {
+      await server.close();
     }
   });
 

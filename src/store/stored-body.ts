@@ -35,9 +35,15 @@ export class BodyDecoder {
     if (!dictionary) throw new Error(`stored event body uses compression dictionary ${id}, which this store does not hold`);
     const frame = body.subarray(1);
     const size = zstd.getFrameContentSize(frame);
-    if (size === null) throw new Error('stored event body is a zstd frame without its content size');
+    if (size === null) throw new Error('stored event body is not a zstd frame with its content size: the store is damaged');
     if (this.output.length < size) this.output = Buffer.allocUnsafe(size);
-    const length = this.dctx.decompressUsingDDict(this.output, frame, dictionary.ddict);
-    return this.output.toString('utf8', 0, length);
+    try {
+      const length = this.dctx.decompressUsingDDict(this.output, frame, dictionary.ddict);
+      return this.output.toString('utf8', 0, length);
+    } catch (error) {
+      // A frame that no longer decompresses was altered or damaged on disk; one that still does
+      // but was altered is caught by its leaf hash, like altered JSON text.
+      throw new Error(`stored event body cannot be decompressed (${(error as Error).message}): the store is damaged`);
+    }
   }
 }

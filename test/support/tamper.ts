@@ -12,7 +12,7 @@ export function tenantId(db: Database.Database, tenant: string): number {
 }
 
 /** Rewrites the stored body of one event (the UPDATE trigger dropped, then put back). */
-export function rewriteBody(db: Database.Database, tenant: number, seq: number, body: string): void {
+export function rewriteBody(db: Database.Database, tenant: number, seq: number, body: string | Buffer): void {
   const trigger = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_update'").get() as { sql: string }).sql;
   db.exec('DROP TRIGGER events_no_update');
   db.prepare('UPDATE events SET body = ? WHERE tenant_id = ? AND seq = ?').run(body, tenant, seq);
