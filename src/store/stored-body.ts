@@ -1,4 +1,5 @@
 import zstd from 'zstd-napi/binding.js';
+import { MAX_EVENT_BYTES } from '../domain/limits.js';
 
 /**
  * An event body as a bulk read (`Store.scan`) returns it: its canonical JSON, or a store's
@@ -10,6 +11,9 @@ export type StoredBody = string | Uint8Array;
 
 /** Compression dictionaries by the id that leads each compressed body. */
 export type BodyDictionaries = ReadonlyMap<number, Uint8Array>;
+
+/** Bounds a stored body: an event of MAX_EVENT_BYTES with everything Vigil adds is far below it. */
+const MAX_STORED_BODY_BYTES = 4 * MAX_EVENT_BYTES;
 
 /** Turns stored bodies back into their canonical JSON, byte for byte. One per thread. */
 export class BodyDecoder {
@@ -33,11 +37,13 @@ export class BodyDecoder {
     const id = body[0]!;
     const dictionary = this.dictionaries.get(id);
     if (!dictionary) throw new Error(`stored event body uses compression dictionary ${id}, which this store does not hold`);
-    const frame = body.subarray(1);
-    const size = zstd.getFrameContentSize(frame);
-    if (size === null) throw new Error('stored event body is not a zstd frame with its content size: the store is damaged');
-    if (this.output.length < size) this.output = Buffer.allocUnsafe(size);
     try {
+      const frame = body.subarray(1);
+      const size = zstd.getFrameContentSize(frame);
+      // A stored body is one event (at most MAX_EVENT_BYTES sent, plus what Vigil adds): a frame
+      // that claims more, or no size, was not written by Vigil.
+      if (size === null || size > MAX_STORED_BODY_BYTES) throw new Error(`content size ${size ?? 'missing'}`);
+      if (this.output.length < size) this.output = Buffer.allocUnsafe(size);
       const length = this.dctx.decompressUsingDDict(this.output, frame, dictionary.ddict);
       return this.output.toString('utf8', 0, length);
     } catch (error) {
