@@ -10,6 +10,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SEQ_RANGE } from '../src/store/sqlite/row-ids.js';
 import { prepared } from '../src/store/sqlite/statements.js';
 import { describeStoreContract } from './store-contract.js';
+import type { PreparedEvent } from '../src/domain/event.js';
 import { DAY, MINUTE, preparedEvent, T0 } from './support/events.js';
 
 describeStoreContract('sqlite', async () => {
@@ -185,6 +186,59 @@ describe('SQLite compressed event bodies', () => {
       await broken.open();
       await expect(broken.readBySeq('zip', 10, 11, 1)).rejects.toThrow(/compression dictionary 1/);
       await broken.close();
+    } finally {
+      raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite body dictionaries as the vocabulary changes', () => {
+  it('are sampled again every 500 samples\' worth of events, and replaced only by one that compresses clearly better', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-vocabulary-'));
+    const file = join(dir, 'vigil.db');
+    const raw = new Database(file);
+    const storedBody = (seq: number) =>
+      (raw.prepare('SELECT body FROM events WHERE seq = ?').get(seq) as { body: Buffer | string }).body;
+    const vault = (i: number) => preparedEvent({ tenant: 'voc', atUs: T0 + i * MINUTE, client: { ip: '198.51.100.1', user_agent: 'vault/1.15.2', kind: 'cli', name: 'CLI (vault 1.15)' } });
+    const agent = (i: number) =>
+      preparedEvent({
+        tenant: 'voc',
+        atUs: T0 + i * MINUTE,
+        log: 'mcp',
+        action: 'mcp.tool.call',
+        category: 'mcp',
+        crud: 'other',
+        environment: 'staging-eu-west-3',
+        resource: { type: 'mcp_tool', id: `tool_${i % 5}`, name: 'search_documents' },
+        client: { ip: '198.51.100.2', user_agent: 'claude-desktop/0.9.3 (mcp-client; modelcontextprotocol-typescript-sdk/1.4.1; node/20.20.2; linux x64)', kind: 'mcp', name: 'MCP / Claude Desktop' },
+      });
+    try {
+      const store = new SqliteStore({ path: file, bodyDictionaryAfter: 4 });
+      await store.open();
+      let seq = 0;
+      const append = async (make: (i: number) => PreparedEvent, n: number) => {
+        await store.append([{ events: Array.from({ length: n }, () => make(seq++)) }]);
+      };
+      await append(vault, 4); // the first dictionary, from this vocabulary
+      await append(vault, 2_000); // sampled again: the same vocabulary, no better dictionary
+      await append(vault, 10);
+      expect(raw.prepare('SELECT count(*) AS n FROM body_dictionaries').get()).toEqual({ n: 1 });
+      await append(agent, 2_000); // sampled again: a new vocabulary
+      await append(agent, 10);
+      expect(raw.prepare('SELECT count(*) AS n FROM body_dictionaries').get()).toEqual({ n: 2 });
+      expect((storedBody(seq - 1) as Buffer)[0]).toBe(2);
+      expect((storedBody(2_010) as Buffer)[0]).toBe(1);
+      // Bodies of either dictionary read back whole, after reopening too.
+      await store.close();
+      const reopened = new SqliteStore({ path: file });
+      await reopened.open();
+      const rows = await reopened.readBySeq('voc', 0, seq, seq);
+      expect(rows.map((r) => (JSON.parse(r.body) as { action: string }).action)).toEqual([
+        ...Array<string>(2_014).fill('secret.read'),
+        ...Array<string>(2_010).fill('mcp.tool.call'),
+      ]);
+      await reopened.close();
     } finally {
       raw.close();
       rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,10 @@ import { vocabularyDictionary } from './body-vocabulary.js';
 
 /** zstd level for bodies: 3 compresses a few percent better than 1 for ~1 µs more per event. */
 const LEVEL = 3;
+/** The vocabulary is sampled again after this many times the first sample's events. */
+const REFRESH_SAMPLES_EVERY = 500;
+/** Dictionary ids are one byte, and 0 is none. */
+const MAX_DICTIONARIES = 255;
 /** Larger vocabularies gain little (16 KB: 313 B per body of the benchmark's events, 32 KB: 304). */
 const DICTIONARY_BYTES = 32 * 1024;
 
@@ -27,7 +31,8 @@ export class BodyCodec {
   private readonly cctx = new zstd.CCtx();
   private input = Buffer.allocUnsafe(64 * 1024);
   private output = Buffer.allocUnsafe(zstd.compressBound(64 * 1024) + 1);
-  private samples: StoredEvent[] = [];
+  private samples: { event: StoredEvent; body: string }[] = [];
+  private sinceDictionary = 0;
 
   /** `dictionaryAfter`: events the store takes before it builds its dictionary from their vocabulary. */
   constructor(private readonly dictionaryAfter: number) {}
@@ -54,45 +59,66 @@ export class BodyCodec {
    * Buffer is reused by the next call: bind it at once.
    */
   encode(body: string): string | Buffer {
-    if (!this.current) return body;
+    return this.current ? this.compress(body, this.current.id, this.current.cdict) : body;
+  }
+
+  /** `body` as a stored frame: `id`, then zstd against `cdict`. In the scratch buffer (see encode). */
+  private compress(body: string, id: number, cdict: zstd.CDict): Buffer {
     const maxBytes = body.length * 3;
     if (this.input.length < maxBytes) this.input = Buffer.allocUnsafe(maxBytes);
     const length = this.input.write(body, 0);
     const bound = zstd.compressBound(length) + 1;
     if (this.output.length < bound) this.output = Buffer.allocUnsafe(bound);
-    this.output[0] = this.current.id;
-    const size = this.cctx.compressUsingCDict(this.output.subarray(1), this.input.subarray(0, length), this.current.cdict);
+    this.output[0] = id;
+    const size = this.cctx.compressUsingCDict(this.output.subarray(1), this.input.subarray(0, length), cdict);
     return this.output.subarray(0, size + 1);
   }
 
   /**
-   * Called with each committed append's events until the store has a dictionary: their
+   * Called with each committed append's events. Until the store has a dictionary, their
    * vocabulary is kept in memory, and once `dictionaryAfter` events have been seen the dictionary
-   * is built from it and stored, in a transaction of its own. Until then bodies are stored as JSON
-   * text. Sampling what is appended (rather than reading the log back) sees every tenant's traffic.
+   * is built from it and stored; bodies are stored as JSON text until then. Sampling what is
+   * appended (rather than reading the log back) sees every tenant's traffic. Every
+   * `REFRESH_SAMPLES_EVERY × dictionaryAfter` events after that, the vocabulary is sampled again,
+   * and a new dictionary replaces the current one for later bodies if it compresses the sampled
+   * bodies by at least a tenth better: new user agents, actions or tenants keep being compressed.
    */
-  appended(db: Database.Database, sealed: readonly { event: PreparedEvent }[]): void {
-    if (this.current) return;
-    for (const { event } of sealed) {
+  appended(db: Database.Database, sealed: readonly { event: PreparedEvent; body: string }[]): void {
+    if (this.current && (this.sinceDictionary += sealed.length) < this.dictionaryAfter * REFRESH_SAMPLES_EVERY) return;
+    for (const { event, body } of sealed) {
       if (this.samples.length >= this.dictionaryAfter) break;
-      this.samples.push({ ...event, seq: 0, received_at: '' });
+      this.samples.push({ event: { ...event, seq: 0, received_at: '' }, body });
     }
     if (this.samples.length < this.dictionaryAfter) return;
-    const bytes = vocabularyDictionary(this.samples, DICTIONARY_BYTES);
-    let id: number;
+    const samples = this.samples;
+    this.samples = [];
+    this.sinceDictionary = 0;
+    const bytes = vocabularyDictionary(
+      samples.map((sample) => sample.event),
+      DICTIONARY_BYTES,
+    );
+    if (this.current && !this.compressesBetter(bytes, samples)) return;
+    let id: number | undefined;
     try {
       id = db.transaction(() => {
         const last = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM body_dictionaries').get()?.id ?? 0;
+        if (last >= MAX_DICTIONARIES) return undefined;
         db.prepare('INSERT INTO body_dictionaries (id, bytes, created_at) VALUES (?, ?, ?)').run(last + 1, bytes, new Date().toISOString());
         return last + 1;
       }).immediate();
     } catch {
-      // The events are committed; their append must not fail for this. Bodies stay text and the
-      // next append tries again (a store that cannot write fails that append on its own).
+      // The events are committed; their append must not fail for this. The current dictionary
+      // (or JSON text) stays, and the next samples try again.
       return;
     }
-    this.samples = [];
-    this.load(id, bytes);
+    if (id !== undefined) this.load(id, bytes);
+  }
+
+  /** Whether `candidate` compresses the sampled bodies at least a tenth smaller than the current dictionary. */
+  private compressesBetter(candidate: Buffer, samples: readonly { body: string }[]): boolean {
+    const trial = new zstd.CDict(candidate, LEVEL);
+    const sizes = (cdict: zstd.CDict) => samples.reduce((sum, { body }) => sum + this.compress(body, 0, cdict).length, 0);
+    return sizes(trial) <= 0.9 * sizes(this.current!.cdict);
   }
 
   private load(id: number, bytes: Buffer): void {
