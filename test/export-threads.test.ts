@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvLines } from '../src/export/csv.js';
-import { EncoderPool, type StoredBodies } from '../src/export/encoder-pool.js';
+import { EncoderPool } from '../src/export/encoder-pool.js';
 import { FORMATS } from '../src/export/format.js';
 import { jsonlLines } from '../src/export/jsonl.js';
-import { bodiesOf, exportStream } from '../src/export/stream.js';
+import { exportStream } from '../src/export/stream.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { EventQuery } from '../src/domain/filter.js';
 import type { Store } from '../src/store/store.js';
@@ -19,11 +19,6 @@ function bodies(n: number): string[] {
   );
 }
 
-/** Pieces of JSON text bodies, which need no dictionary. */
-function text(bodies: string[]): StoredBodies {
-  return { bodies, dictionaries: new Map() };
-}
-
 async function collect(stream: NodeJS.ReadableStream): Promise<string> {
   const parts: Buffer[] = [];
   for await (const chunk of stream) parts.push(chunk as Buffer);
@@ -35,12 +30,12 @@ describe('export encoding threads', () => {
     const pool = new EncoderPool(2);
     try {
       const input = bodies(450);
-      const csv = await pool.encode('csv', text(input));
+      const csv = await pool.encode('csv', input);
       expect(csv.length).toBe(3);
       expect(Math.max(...csv.map((part) => part.length))).toBeLessThan(128 * 1024);
       expect(Buffer.concat(csv).toString('utf8')).toBe(csvLines(input));
-      expect(Buffer.concat(await pool.encode('jsonl', text(input))).toString('utf8')).toBe(jsonlLines(input));
-      expect(await pool.encode('csv', text([]))).toEqual([]);
+      expect(Buffer.concat(await pool.encode('jsonl', input)).toString('utf8')).toBe(jsonlLines(input));
+      expect(await pool.encode('csv', [])).toEqual([]);
     } finally {
       await pool.close();
     }
@@ -49,10 +44,10 @@ describe('export encoding threads', () => {
   it('fail a piece with a bad row, with a message that says so, and keep working', async () => {
     const pool = new EncoderPool(1);
     try {
-      await expect(pool.encode('csv', text([...bodies(3), '{"not json']))).rejects.toThrow(/^export encoding failed: .*JSON/);
+      await expect(pool.encode('csv', [...bodies(3), '{"not json'])).rejects.toThrow(/^export encoding failed: .*JSON/);
       expect(pool.running).toBe(1);
       const input = bodies(2);
-      expect(Buffer.concat(await pool.encode('csv', text(input))).toString('utf8')).toBe(csvLines(input));
+      expect(Buffer.concat(await pool.encode('csv', input)).toString('utf8')).toBe(csvLines(input));
     } finally {
       await pool.close();
     }
@@ -62,12 +57,12 @@ describe('export encoding threads', () => {
     const pool = new EncoderPool(2, 100);
     expect(pool.running).toBe(0);
     const input = bodies(300);
-    const pieces = await Promise.all(Array.from({ length: 6 }, () => pool.encode('csv', text(input))));
+    const pieces = await Promise.all(Array.from({ length: 6 }, () => pool.encode('csv', input)));
     expect(pool.running).toBe(2);
     for (const piece of pieces) expect(Buffer.concat(piece).toString('utf8')).toBe(csvLines(input));
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(pool.running).toBe(0);
-    expect(Buffer.concat(await pool.encode('jsonl', text(['{}']))).toString('utf8')).toBe('{}\n');
+    expect(Buffer.concat(await pool.encode('jsonl', ['{}'])).toString('utf8')).toBe('{}\n');
     expect(pool.running).toBe(1);
     await pool.close();
     expect(pool.running).toBe(0);
@@ -75,7 +70,7 @@ describe('export encoding threads', () => {
 
   it('fail the pieces in flight when a thread stops', async () => {
     const pool = new EncoderPool(1);
-    const piece = pool.encode('csv', text(bodies(20_000)));
+    const piece = pool.encode('csv', bodies(20_000));
     await pool.close();
     await expect(piece).rejects.toThrow(/export encoding thread stopped/);
   });
@@ -86,7 +81,7 @@ describe('export encoding threads', () => {
     const everything = { tenant: T, filter: {}, order: 'asc' as const, belowSeq: 1_000_000, chunk: 7 };
 
     beforeAll(async () => {
-      // Bodies compressed from the 41st event on: the threads decode them, the first 40 are text.
+      // Bodies compressed from the 101st event on (the first 100 are JSON text): the export reads both.
       store = new SqliteStore({ path: ':memory:', bodyDictionaryAfter: 40 });
       await store.open();
       const events = (from: number) =>
@@ -97,21 +92,6 @@ describe('export encoding threads', () => {
       }
     });
     afterAll(() => store.close());
-
-    it('decodes compressed stored bodies on the thread, and names a dictionary it was not given', async () => {
-      const pool = new EncoderPool(1);
-      try {
-        const rows = await store.scan({ tenant: T, filter: {}, order: 'asc', limit: 1000 });
-        expect(rows.map((row) => typeof row.body === 'string')).toEqual([...Array(100).fill(true), ...Array(100).fill(false)]);
-        const decoded = (await store.readBySeq(T, 0, 1000, 1000)).map((row) => row.body);
-        expect(Buffer.concat(await pool.encode('jsonl', bodiesOf(store, rows))).toString('utf8')).toBe(jsonlLines(decoded));
-        await expect(pool.encode('jsonl', { bodies: rows.map((row) => row.body), dictionaries: new Map() })).rejects.toThrow(
-          /^export encoding failed: stored event body uses compression dictionary 1, which this store does not hold/,
-        );
-      } finally {
-        await pool.close();
-      }
-    });
 
     it('keeps the rows in order while several threads encode its chunks', async () => {
       const pool = new EncoderPool(3);

@@ -1,5 +1,4 @@
 import { parentPort } from 'node:worker_threads';
-import { BodyDecoder } from '../store/stored-body.js';
 import { FORMATS } from './format.js';
 import type { EncodeReply, EncodeRequest } from './encoder-pool.js';
 
@@ -10,23 +9,17 @@ import type { EncodeReply, EncodeRequest } from './encoder-pool.js';
 const PART_ROWS = 200;
 
 /**
- * An export encoding thread (src/export/encoder-pool.ts): turns stored bodies (decompressed here)
- * into a format's bytes. Errors go back as messages: a bad row fails its export, not the thread.
+ * An export encoding thread (src/export/encoder-pool.ts): turns stored bodies into a format's
+ * bytes. Errors go back as messages: a bad row fails its export, not the thread.
  */
 const port = parentPort!;
 const utf8 = new TextEncoder();
 
-const decoder = new BodyDecoder();
-
-port.on('message', ({ id, format, bodies, dictionaries }: EncodeRequest) => {
+port.on('message', ({ id, format, bodies }: EncodeRequest) => {
   try {
-    decoder.use(dictionaries);
     const parts: Uint8Array<ArrayBuffer>[] = [];
     // Each part a fresh ArrayBuffer (never a pooled slab), so it moves to the main thread uncopied.
-    for (let i = 0; i < bodies.length; i += PART_ROWS) {
-      const json = bodies.slice(i, i + PART_ROWS).map((body) => decoder.decode(body));
-      parts.push(utf8.encode(FORMATS[format].encode(json)));
-    }
+    for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[format].encode(bodies.slice(i, i + PART_ROWS))));
     port.postMessage({ id, parts } satisfies EncodeReply, parts.map((part) => part.buffer));
   } catch (error) {
     port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies EncodeReply);

@@ -1,19 +1,13 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { BodyDictionaries, StoredBody } from '../store/stored-body.js';
 import { startWorker } from '../threads/start-worker.js';
 import type { ExportFormatName } from './format.js';
 
-/** Stored bodies, in order, with the dictionaries that decode the compressed ones. */
-export interface StoredBodies {
-  bodies: readonly StoredBody[];
-  dictionaries: BodyDictionaries;
-}
-
-/** One piece of an export to encode. */
-export interface EncodeRequest extends StoredBodies {
+/** One piece of an export to encode: stored bodies, in order. */
+export interface EncodeRequest {
   id: number;
   format: ExportFormatName;
+  bodies: readonly string[];
 }
 
 /** The encoded bytes of a request, or why it failed. */
@@ -29,8 +23,7 @@ interface Pending {
  * writing its CSV cells is most of an export's CPU; on the event loop it held ingest and queries
  * back for as long as an export ran, and capped the export at what one core encodes. The main
  * thread keeps the reading (SQLite connections and the PostgreSQL pool live there) and the
- * socket; the bodies cross to a thread as stored (decompressing them is the thread's work too)
- * and the bytes come back moved, not copied.
+ * socket; the bodies cross to a thread and the bytes come back moved, not copied.
  *
  * A thread starts with the first piece it is given and stops after `idleMs` without work, so a
  * server that does not export runs none. Threads never keep the process alive.
@@ -49,11 +42,11 @@ export class EncoderPool {
   ) {}
 
   /**
-   * The bytes of the piece's bodies in `format`, in parts (in order): one thread's work, so pieces of one
+   * The bytes of `bodies` in `format`, in parts (in order): one thread's work, so pieces of one
    * export may run in parallel.
    */
-  encode(format: ExportFormatName, piece: StoredBodies): Promise<Buffer[]> {
-    return this.pick().run(format, piece);
+  encode(format: ExportFormatName, bodies: readonly string[]): Promise<Buffer[]> {
+    return this.pick().run(format, bodies);
   }
 
   /** Threads running now. */
@@ -101,12 +94,12 @@ class EncoderThread {
     return this.pending.size;
   }
 
-  run(format: ExportFormatName, { bodies, dictionaries }: StoredBodies): Promise<Buffer[]> {
+  run(format: ExportFormatName, bodies: readonly string[]): Promise<Buffer[]> {
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
     return new Promise<Buffer[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, format, bodies, dictionaries } satisfies EncodeRequest);
+      this.worker.postMessage({ id, format, bodies } satisfies EncodeRequest);
     });
   }
 

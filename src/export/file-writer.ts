@@ -3,7 +3,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { CursorPosition } from '../domain/filter.js';
-import type { ScanRow, Store } from '../store/store.js';
+import type { EventRow, Store } from '../store/store.js';
 import type { Destination } from './destinations/destination.js';
 import type { ExportFormat } from './format.js';
 import { EXPORT_ENCODERS } from './encoder-pool.js';
@@ -67,7 +67,7 @@ export async function writeFiles(
     const key = `${spec.keyOf(n)}.${spec.format.extension}${spec.gzip ? '.gz' : ''}`;
     const file = new FileStats();
     const meter = new Meter();
-    const source = Readable.from(fileContent(store, rows, spec, file), { objectMode: false });
+    const source = Readable.from(fileContent(rows, spec, file), { objectMode: false });
     const body = spec.gzip ? pipeline(source, createGzip(), meter, () => undefined) : pipeline(source, meter, () => undefined);
     await destination.put(key, body, spec.gzip ? 'application/gzip' : spec.format.contentType, signal);
     const entry: FileEntry = { key, rows: file.rows, bytes: meter.bytes, sha256: meter.digest(), seq_min: file.seqMin, seq_max: file.seqMax };
@@ -83,7 +83,7 @@ export async function writeFiles(
 }
 
 /** The text of one file: header, then rows until the split size; records what it wrote. */
-async function* fileContent(store: Store, rows: RowReader, spec: FilesSpec, file: FileStats): AsyncGenerator<Buffer> {
+async function* fileContent(rows: RowReader, spec: FilesSpec, file: FileStats): AsyncGenerator<Buffer> {
   const header = spec.format.header();
   let size = Buffer.byteLength(header);
   if (header) yield Buffer.from(header, 'utf8');
@@ -93,7 +93,7 @@ async function* fileContent(store: Store, rows: RowReader, spec: FilesSpec, file
     const want = Math.min(1000, Math.max(1, Math.floor((spec.splitBytes - size) / rowBytes)));
     const piece = await rows.take(want);
     if (piece.length === 0) return;
-    const parts = await EXPORT_ENCODERS.encode(spec.format.name, bodiesOf(store, piece));
+    const parts = await EXPORT_ENCODERS.encode(spec.format.name, bodiesOf(piece));
     const bytes = parts.reduce((sum, part) => sum + part.length, 0);
     size += bytes;
     rowBytes = Math.max(1, Math.ceil(bytes / piece.length));
@@ -108,7 +108,7 @@ class FileStats {
   seqMax = -1;
   last: CursorPosition | null = null;
 
-  add(rows: readonly ScanRow[]): void {
+  add(rows: readonly EventRow[]): void {
     for (const row of rows) {
       this.seqMin = Math.min(this.seqMin, row.seq);
       this.seqMax = Math.max(this.seqMax, row.seq);
@@ -136,11 +136,11 @@ class Meter extends Transform {
 
 /** Hands out rows from chunked reads in pieces of any size. */
 class RowReader {
-  private buffer: ScanRow[] = [];
+  private buffer: EventRow[] = [];
   private index = 0;
   private ended = false;
 
-  constructor(private readonly chunks: AsyncGenerator<ScanRow[]>) {}
+  constructor(private readonly chunks: AsyncGenerator<EventRow[]>) {}
 
   async more(): Promise<boolean> {
     if (this.index < this.buffer.length) return true;
@@ -155,7 +155,7 @@ class RowReader {
     return this.buffer.length > 0 || this.more();
   }
 
-  async take(n: number): Promise<ScanRow[]> {
+  async take(n: number): Promise<EventRow[]> {
     if (!(await this.more())) return [];
     const out = this.buffer.slice(this.index, this.index + n);
     this.index += out.length;

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CursorPosition, EventFilter, Order } from '../domain/filter.js';
-import type { ScanRow, Store } from '../store/store.js';
-import type { StoredBodies } from './encoder-pool.js';
+import type { EventRow, Store } from '../store/store.js';
 import { EXPORT_ENCODERS, type EncoderPool } from './encoder-pool.js';
 import type { ExportFormat } from './format.js';
 
@@ -28,7 +27,7 @@ export interface ReadPlan {
   chunk?: number;
 }
 
-export function positionOf(row: ScanRow): CursorPosition {
+export function positionOf(row: EventRow): CursorPosition {
   return { occurredUs: row.occurredUs, seq: row.seq };
 }
 
@@ -37,7 +36,7 @@ export function positionOf(row: ScanRow): CursorPosition {
  * read only when the consumer asks for the next, so memory stays at one chunk whatever the size,
  * and a consumer that stops (`return()`, or `signal`) stops the reading.
  */
-export async function* readChunks(store: Store, plan: ReadPlan, signal?: AbortSignal): AsyncGenerator<ScanRow[]> {
+export async function* readChunks(store: Store, plan: ReadPlan, signal?: AbortSignal): AsyncGenerator<EventRow[]> {
   const chunk = plan.chunk ?? READ_CHUNK;
   let after = plan.after;
   for (;;) {
@@ -65,7 +64,7 @@ export function exportStream(store: Store, plan: ReadPlan, format: ExportFormat,
     if (header) yield Buffer.from(header, 'utf8');
     const encoding: Promise<Buffer[]>[] = [];
     for await (const rows of readChunks(store, plan)) {
-      encoding.push(quiet(encoders.encode(format.name, bodiesOf(store, rows))));
+      encoding.push(quiet(encoders.encode(format.name, bodiesOf(rows))));
       if (encoding.length > encoders.size) yield* await encoding.shift()!;
     }
     for (const piece of encoding) yield* await piece;
@@ -73,9 +72,9 @@ export function exportStream(store: Store, plan: ReadPlan, format: ExportFormat,
   return Readable.from(bytes(), { objectMode: false });
 }
 
-/** The stored bodies of rows, with what decodes them: all the encoders read. */
-export function bodiesOf(store: Store, rows: readonly ScanRow[]): StoredBodies {
-  return { bodies: rows.map((row) => row.body), dictionaries: store.bodyDictionaries() };
+/** The stored bodies of rows: all the encoders read. */
+export function bodiesOf(rows: readonly EventRow[]): string[] {
+  return rows.map((row) => row.body);
 }
 
 /**

@@ -3,7 +3,6 @@ import type { PreparedEvent } from '../domain/event.js';
 import type { EventFilter, EventQuery } from '../domain/filter.js';
 import type { VigilError } from '../domain/errors.js';
 import type { TileKey } from '../integrity/tiles.js';
-import type { BodyDictionaries, StoredBody } from './stored-body.js';
 
 /** The events of one ingest request: committed all together or not at all. */
 export interface AppendRequest {
@@ -29,13 +28,6 @@ export interface EventRow {
   seq: number;
   occurredUs: number;
   body: string;
-}
-
-/** An event as a bulk read returns it: its body as stored, which `bodyDictionaries` decodes. */
-export interface ScanRow {
-  seq: number;
-  occurredUs: number;
-  body: StoredBody;
 }
 
 export interface TreeHead {
@@ -222,14 +214,10 @@ export interface Store {
   /** One page of events in `order` by (occurred_at, seq), at most `limit` rows. */
   query(query: EventQuery): Promise<EventRow[]>;
   /**
-   * The same events as `query`, for bulk reads (exports, archives) that walk a whole log page by
+   * The same answer as `query`, for bulk reads (exports, archives) that walk a whole log page by
    * page: the store may serve them so that they do not disturb the caches of the interactive path.
-   * Bodies come as stored (stored-body.ts): a compressed one is decoded, with `bodyDictionaries`,
-   * by whoever needs its JSON — an export's encoding thread — not on the event loop.
    */
-  scan(query: EventQuery): Promise<ScanRow[]>;
-  /** The compression dictionaries of the bodies `scan` returns (empty for a store that keeps JSON text). */
-  bodyDictionaries(): BodyDictionaries;
+  scan(query: EventQuery): Promise<EventRow[]>;
   getEvent(tenant: string, id: string): Promise<EventRow | null>;
   /** Events with `fromSeq <= seq < toSeq`, ascending, at most `limit`. Purged events are absent. */
   readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]>;

@@ -31,7 +31,6 @@ import { createPool, withClient } from './pool.js';
 import { PostgresRetention } from './retention.js';
 import { PostgresSummaries } from './summary.js';
 import { readTiles, TreeCache } from './tree-cache.js';
-import type { BodyDictionaries } from '../stored-body.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (VIGIL_DATABASE_URL). */
@@ -41,8 +40,6 @@ export interface PostgresStoreOptions {
 }
 
 /** api_keys columns under the names of ApiKeyRecord. */
-const NO_DICTIONARIES: BodyDictionaries = new Map();
-
 const KEY_COLUMNS = `id, tenant, role, name, secret_hash AS "secretHash", created_at AS "createdAt",
   created_by AS "createdBy", revoked_at AS "revokedAt", expires_at AS "expiresAt"`;
 
@@ -123,11 +120,6 @@ export class PostgresStore implements Store {
   /** Bulk reads go through the pool like any query: the server's shared buffers serve both. */
   async scan(query: EventQuery): Promise<EventRow[]> {
     return this.query(query);
-  }
-
-  /** None: the PostgreSQL store keeps bodies as JSON text. */
-  bodyDictionaries(): BodyDictionaries {
-    return NO_DICTIONARIES;
   }
 
   async getEvent(tenant: string, id: string): Promise<EventRow | null> {

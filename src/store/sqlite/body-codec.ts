@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import zstd from 'zstd-napi/binding.js';
 import type { PreparedEvent, StoredEvent } from '../../domain/event.js';
-import { BodyDecoder, type BodyDictionaries } from '../stored-body.js';
+import { BodyDecoder, type StoredBody } from './body-decoder.js';
 import { vocabularyDictionary } from './body-vocabulary.js';
 
 /** zstd level for bodies: 3 compresses a few percent better than 1 for ~1 µs more per event. */
@@ -16,13 +16,13 @@ const DICTIONARY_BYTES = 32 * 1024;
 /**
  * Event bodies as the SQLite store keeps them (migration 9). An event's canonical JSON — the
  * exact bytes its Merkle leaf hashes — is stored compressed with zstd against a dictionary of the
- * store's vocabulary (body-vocabulary.ts), as a BLOB laid out as src/store/stored-body.ts says.
+ * store's vocabulary (body-vocabulary.ts), as a BLOB laid out as body-decoder.ts says.
  * Rows written before the store had a dictionary keep their JSON as TEXT, so no migration
  * rewrites the log. Proofs are over the decoded JSON, never over the BLOB.
  *
  * Reads decode in SQL, through `event_body(body)`, registered on every connection of the store,
  * so statements that select a body (pages, proofs, the free-text filter) read JSON text as
- * before; exports read the stored form and decode on their encoding threads.
+ * before; scans (exports) select the stored form and `decode` it, without SQL's round trip.
  */
 export class BodyCodec {
   private readonly stored = new Map<number, Uint8Array>();
@@ -46,12 +46,12 @@ export class BodyCodec {
 
   /** Makes `event_body(body)` available to statements on `db`. */
   register(db: Database.Database): void {
-    db.function('event_body', { deterministic: true }, (body: unknown) => this.decoder.decode(body as string | Buffer));
+    db.function('event_body', { deterministic: true }, (body: unknown) => this.decoder.decode(body as StoredBody));
   }
 
-  /** The store's dictionaries, for decoding its stored bodies elsewhere. */
-  get dictionaries(): BodyDictionaries {
-    return this.stored;
+  /** The canonical JSON of a stored body. */
+  decode(body: StoredBody): string {
+    return this.decoder.decode(body);
   }
 
   /**

@@ -15,7 +15,6 @@ import type {
   JobUpdate,
   PurgeRange,
   RetentionSettings,
-  ScanRow,
   Store,
   Summaries,
   SummaryCounts,
@@ -23,8 +22,8 @@ import type {
   TreeHead,
 } from '../store.js';
 import { Appender, uuidBytes } from './append.js';
-import type { BodyDictionaries } from '../stored-body.js';
 import { BodyCodec } from './body-codec.js';
+import type { StoredBody } from './body-decoder.js';
 import { BulkConnection } from './bulk-connection.js';
 import { BackgroundCheckpoints } from './wal-checkpoints.js';
 import { DayRowsCache } from './day-rows-cache.js';
@@ -73,7 +72,7 @@ interface KeyRow {
 }
 
 const ROW_COLUMNS = 'seq, ts AS occurredUs, event_body(body) AS body';
-/** A scan's columns: the body as stored, decoded by the export's encoding thread (Store.scan). */
+/** A scan's columns: the body as stored, decoded in JavaScript (1–2 µs per row less than in SQL). */
 const SCAN_COLUMNS = 'seq, ts AS occurredUs, body';
 
 /** Events stored as text before the body dictionary is built: enough to see a deployment's vocabulary. */
@@ -155,12 +154,9 @@ export class SqliteStore implements Store, Summaries {
     return this.select<EventRow>(this.db, query, ROW_COLUMNS);
   }
 
-  async scan(query: EventQuery): Promise<ScanRow[]> {
-    return this.select<ScanRow>(this.bulk.get(), query, SCAN_COLUMNS);
-  }
-
-  bodyDictionaries(): BodyDictionaries {
-    return this.bodies.dictionaries;
+  async scan(query: EventQuery): Promise<EventRow[]> {
+    const rows = this.select<{ seq: number; occurredUs: number; body: StoredBody }>(this.bulk.get(), query, SCAN_COLUMNS);
+    return rows.map(({ seq, occurredUs, body }) => ({ seq, occurredUs, body: this.bodies.decode(body) }));
   }
 
   /** One page of `query`, read through `db` (the main or the bulk connection). */

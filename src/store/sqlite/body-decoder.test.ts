@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import zstd from 'zstd-napi/binding.js';
-import { BodyDecoder } from './stored-body.js';
+import { BodyDecoder } from './body-decoder.js';
 
 const dictionary = Buffer.from('{"action":"secret.read","category":"secrets","crud":"read","log":"audit"}');
 const body = '{"action":"secret.read","actor":{"id":"u_1","type":"user"},"category":"secrets","crud":"read","log":"audit","seq":7}';

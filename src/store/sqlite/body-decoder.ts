@@ -1,11 +1,9 @@
 import zstd from 'zstd-napi/binding.js';
-import { MAX_EVENT_BYTES } from '../domain/limits.js';
+import { MAX_EVENT_BYTES } from '../../domain/limits.js';
 
 /**
- * An event body as a bulk read (`Store.scan`) returns it: its canonical JSON, or a store's
- * compressed form of it — one byte naming the compression dictionary, then a zstd frame of the
- * JSON against that dictionary (the SQLite store's, src/store/sqlite/body-codec.ts). Exports hand
- * stored bodies to their encoding threads as they are, so that decompression runs there too.
+ * An event body as the SQLite store keeps it (body-codec.ts): its canonical JSON as TEXT, or one
+ * byte naming the compression dictionary followed by a zstd frame of that JSON against it.
  */
 export type StoredBody = string | Uint8Array;
 
@@ -15,7 +13,7 @@ export type BodyDictionaries = ReadonlyMap<number, Uint8Array>;
 /** Bounds a stored body: an event of MAX_EVENT_BYTES with everything Vigil adds is far below it. */
 const MAX_STORED_BODY_BYTES = 4 * MAX_EVENT_BYTES;
 
-/** Turns stored bodies back into their canonical JSON, byte for byte. One per thread. */
+/** Turns stored bodies back into their canonical JSON, byte for byte. */
 export class BodyDecoder {
   private readonly dictionaries = new Map<number, { bytes: Uint8Array; ddict: zstd.DDict }>();
   private readonly dctx = new zstd.DCtx();
