@@ -31,14 +31,23 @@ describeStoreContract('sqlite', async () => {
   };
 });
 
+/** Runs `test` on a store file in a directory of its own, with a second connection to it, then removes both. */
+async function withStoreFile(name: string, test: (file: string, raw: Database.Database) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `vigil-sqlite-${name}-`));
+  const raw = new Database(join(dir, 'vigil.db'));
+  try {
+    await test(join(dir, 'vigil.db'), raw);
+  } finally {
+    raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('SQLite rollups waiting in memory', () => {
   it('are counted again from the events when the store opens after a crash', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-rollups-'));
-    const file = join(dir, 'vigil.db');
-    const raw = new Database(file);
-    const counted = () =>
-      (raw.prepare('SELECT coalesce(sum(count), 0) AS n FROM rollups WHERE dim = 0 AND span = 1').get() as { n: number }).n;
-    try {
+    await withStoreFile('rollups', async (file, raw) => {
+      const counted = () =>
+        (raw.prepare('SELECT coalesce(sum(count), 0) AS n FROM rollups WHERE dim = 0 AND span = 1').get() as { n: number }).n;
       const crashed = new SqliteStore({ path: file });
       await crashed.open();
       const events = (from: number) => Array.from({ length: 20 }, (_, i) => preparedEvent({ tenant: 'roll', atUs: T0 + (from + i) * MINUTE }));
@@ -60,10 +69,7 @@ describe('SQLite rollups waiting in memory', () => {
       await again.append([{ events: events(40) }]);
       await again.close();
       expect(counted()).toBe(60);
-    } finally {
-      raw.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -131,20 +137,17 @@ describe('SQLite rollups coming due', () => {
 
 describe('SQLite compressed event bodies', () => {
   it('stores bodies as zstd frames once the vocabulary dictionary exists, and reads back the exact bytes each leaf hashes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-bodies-'));
-    const file = join(dir, 'vigil.db');
-    const raw = new Database(file);
-    const private_ = { actor: 'Zelda Quartermain', email: 'zq@private.example', path: 'prod/zip/quartz-token', ip: '203.0.113.77' };
-    const event = (i: number) =>
-      preparedEvent({
-        tenant: 'zip',
-        atUs: T0 + i * MINUTE,
-        actor: { type: 'user', id: `u_zq_${i % 3}`, name: private_.actor, email: private_.email },
-        resource: { type: 'secret', id: `sec_${i}`, name: 'QUARTZ', path: private_.path },
-        client: { ip: private_.ip, user_agent: 'vault/1.15.2', kind: 'cli', name: 'CLI (vault 1.15)' },
-        outcome: i % 4 === 0 ? { success: false, status: 403, error_code: 'denied', reason: `denied by policy quartz-${i}` } : { success: true, status: 200 },
-      });
-    try {
+    await withStoreFile('bodies', async (file, raw) => {
+      const private_ = { actor: 'Zelda Quartermain', email: 'zq@private.example', path: 'prod/zip/quartz-token', ip: '203.0.113.77' };
+      const event = (i: number) =>
+        preparedEvent({
+          tenant: 'zip',
+          atUs: T0 + i * MINUTE,
+          actor: { type: 'user', id: `u_zq_${i % 3}`, name: private_.actor, email: private_.email },
+          resource: { type: 'secret', id: `sec_${i}`, name: 'QUARTZ', path: private_.path },
+          client: { ip: private_.ip, user_agent: 'vault/1.15.2', kind: 'cli', name: 'CLI (vault 1.15)' },
+          outcome: i % 4 === 0 ? { success: false, status: 403, error_code: 'denied', reason: `denied by policy quartz-${i}` } : { success: true, status: 200 },
+        });
       const store = new SqliteStore({ path: file, bodyDictionaryAfter: 10 });
       await store.open();
       const sent = Array.from({ length: 30 }, (_, i) => event(i));
@@ -186,34 +189,28 @@ describe('SQLite compressed event bodies', () => {
       await broken.open();
       await expect(broken.readBySeq('zip', 10, 11, 1)).rejects.toThrow(/compression dictionary 1/);
       await broken.close();
-    } finally {
-      raw.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('SQLite body dictionaries as the vocabulary changes', () => {
   it('are sampled again every 500 samples\' worth of events, and replaced only by one that compresses clearly better', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-vocabulary-'));
-    const file = join(dir, 'vigil.db');
-    const raw = new Database(file);
-    const storedBody = (seq: number) =>
-      (raw.prepare('SELECT body FROM events WHERE seq = ?').get(seq) as { body: Buffer | string }).body;
-    const vault = (i: number) => preparedEvent({ tenant: 'voc', atUs: T0 + i * MINUTE, client: { ip: '198.51.100.1', user_agent: 'vault/1.15.2', kind: 'cli', name: 'CLI (vault 1.15)' } });
-    const agent = (i: number) =>
-      preparedEvent({
-        tenant: 'voc',
-        atUs: T0 + i * MINUTE,
-        log: 'mcp',
-        action: 'mcp.tool.call',
-        category: 'mcp',
-        crud: 'other',
-        environment: 'staging-eu-west-3',
-        resource: { type: 'mcp_tool', id: `tool_${i % 5}`, name: 'search_documents' },
-        client: { ip: '198.51.100.2', user_agent: 'claude-desktop/0.9.3 (mcp-client; modelcontextprotocol-typescript-sdk/1.4.1; node/20.20.2; linux x64)', kind: 'mcp', name: 'MCP / Claude Desktop' },
-      });
-    try {
+    await withStoreFile('vocabulary', async (file, raw) => {
+      const storedBody = (seq: number) =>
+        (raw.prepare('SELECT body FROM events WHERE seq = ?').get(seq) as { body: Buffer | string }).body;
+      const vault = (i: number) => preparedEvent({ tenant: 'voc', atUs: T0 + i * MINUTE, client: { ip: '198.51.100.1', user_agent: 'vault/1.15.2', kind: 'cli', name: 'CLI (vault 1.15)' } });
+      const agent = (i: number) =>
+        preparedEvent({
+          tenant: 'voc',
+          atUs: T0 + i * MINUTE,
+          log: 'mcp',
+          action: 'mcp.tool.call',
+          category: 'mcp',
+          crud: 'other',
+          environment: 'staging-eu-west-3',
+          resource: { type: 'mcp_tool', id: `tool_${i % 5}`, name: 'search_documents' },
+          client: { ip: '198.51.100.2', user_agent: 'claude-desktop/0.9.3 (mcp-client; modelcontextprotocol-typescript-sdk/1.4.1; node/20.20.2; linux x64)', kind: 'mcp', name: 'MCP / Claude Desktop' },
+        });
       const store = new SqliteStore({ path: file, bodyDictionaryAfter: 4 });
       await store.open();
       let seq = 0;
@@ -239,10 +236,7 @@ describe('SQLite body dictionaries as the vocabulary changes', () => {
         ...Array<string>(2_010).fill('mcp.tool.call'),
       ]);
       await reopened.close();
-    } finally {
-      raw.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
