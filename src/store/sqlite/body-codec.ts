@@ -25,7 +25,6 @@ const DICTIONARY_BYTES = 32 * 1024;
  * before; scans (exports) select the stored form and `decode` it, without SQL's round trip.
  */
 export class BodyCodec {
-  private readonly stored = new Map<number, Uint8Array>();
   private readonly decoder = new BodyDecoder();
   private current: { id: number; cdict: zstd.CDict } | undefined;
   private readonly cctx = new zstd.CCtx();
@@ -97,7 +96,8 @@ export class BodyCodec {
       samples.map((sample) => sample.event),
       DICTIONARY_BYTES,
     );
-    if (this.current && !this.compressesBetter(bytes, samples)) return;
+    const cdict = new zstd.CDict(bytes, LEVEL);
+    if (this.current && !this.compressesBetter(cdict, samples)) return;
     let id: number | undefined;
     try {
       id = db.transaction(() => {
@@ -111,19 +111,17 @@ export class BodyCodec {
       // (or JSON text) stays, and the next samples try again.
       return;
     }
-    if (id !== undefined) this.load(id, bytes);
+    if (id !== undefined) this.load(id, bytes, cdict);
   }
 
   /** Whether `candidate` compresses the sampled bodies at least a tenth smaller than the current dictionary. */
-  private compressesBetter(candidate: Buffer, samples: readonly { body: string }[]): boolean {
-    const trial = new zstd.CDict(candidate, LEVEL);
+  private compressesBetter(candidate: zstd.CDict, samples: readonly { body: string }[]): boolean {
     const sizes = (cdict: zstd.CDict) => samples.reduce((sum, { body }) => sum + this.compress(body, 0, cdict).length, 0);
-    return sizes(trial) <= 0.9 * sizes(this.current!.cdict);
+    return sizes(candidate) <= 0.9 * sizes(this.current!.cdict);
   }
 
-  private load(id: number, bytes: Buffer): void {
-    this.stored.set(id, bytes);
-    this.decoder.use(this.stored);
-    this.current = { id, cdict: new zstd.CDict(bytes, LEVEL) };
+  private load(id: number, bytes: Buffer, cdict = new zstd.CDict(bytes, LEVEL)): void {
+    this.decoder.add(id, bytes);
+    this.current = { id, cdict };
   }
 }

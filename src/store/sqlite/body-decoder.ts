@@ -7,26 +7,18 @@ import { MAX_EVENT_BYTES } from '../../domain/limits.js';
  */
 export type StoredBody = string | Uint8Array;
 
-/** Compression dictionaries by the id that leads each compressed body. */
-export type BodyDictionaries = ReadonlyMap<number, Uint8Array>;
-
 /** Bounds a stored body: an event of MAX_EVENT_BYTES with everything Vigil adds is far below it. */
 const MAX_STORED_BODY_BYTES = 4 * MAX_EVENT_BYTES;
 
 /** Turns stored bodies back into their canonical JSON, byte for byte. */
 export class BodyDecoder {
-  private readonly dictionaries = new Map<number, { bytes: Uint8Array; ddict: zstd.DDict }>();
+  private readonly dictionaries = new Map<number, zstd.DDict>();
   private readonly dctx = new zstd.DCtx();
   private output = Buffer.allocUnsafe(64 * 1024);
 
-  /** Makes `dictionaries` the ones bodies' ids refer to (loading only those not loaded already). */
-  use(dictionaries: BodyDictionaries): void {
-    for (const id of this.dictionaries.keys()) if (!dictionaries.has(id)) this.dictionaries.delete(id);
-    for (const [id, bytes] of dictionaries) {
-      const known = this.dictionaries.get(id);
-      if (known && (known.bytes === bytes || Buffer.from(known.bytes).equals(bytes))) continue;
-      this.dictionaries.set(id, { bytes, ddict: new zstd.DDict(bytes) });
-    }
+  /** Makes dictionary `id` available to the bodies that name it. */
+  add(id: number, bytes: Uint8Array): void {
+    this.dictionaries.set(id, new zstd.DDict(bytes));
   }
 
   /** The canonical JSON of a stored body. */
@@ -42,7 +34,7 @@ export class BodyDecoder {
       // that claims more, or no size, was not written by Vigil.
       if (size === null || size > MAX_STORED_BODY_BYTES) throw new Error(`content size ${size ?? 'missing'}`);
       if (this.output.length < size) this.output = Buffer.allocUnsafe(size);
-      const length = this.dctx.decompressUsingDDict(this.output, frame, dictionary.ddict);
+      const length = this.dctx.decompressUsingDDict(this.output, frame, dictionary);
       return this.output.toString('utf8', 0, length);
     } catch (error) {
       // A frame that no longer decompresses was altered or damaged on disk; one that still does

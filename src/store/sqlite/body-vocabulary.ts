@@ -1,5 +1,8 @@
 import type { StoredEvent } from '../../domain/event.js';
 
+/** `true`: keep the value whole; an object: keep those members of it. */
+type Keep = true | { readonly [name: string]: Keep };
+
 /**
  * The parts of an event that are vocabulary rather than data: the names and codes a deployment
  * repeats in every event (action, category, the client's kind and user agent, outcome codes, …).
@@ -7,9 +10,6 @@ import type { StoredEvent } from '../../domain/event.js';
  * address, identifier or free text of any event: it outlives the events it was sampled from
  * (retention purges events, not the dictionary), and must not keep what a purge deletes.
  */
-/** `true`: keep the value whole; an object: keep those members of it. */
-type Keep = true | { readonly [name: string]: Keep };
-
 const VOCABULARY: Keep = {
   action: true,
   category: true,
