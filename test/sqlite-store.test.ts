@@ -5,7 +5,9 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
+import zstd from 'zstd-napi/binding.js';
 import { hashLeaf } from '../src/integrity/hash.js';
+import { ZSTD_MAGIC } from '../src/store/sqlite/body-decoder.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { SEQ_RANGE } from '../src/store/sqlite/row-ids.js';
 import { prepared } from '../src/store/sqlite/statements.js';
@@ -156,6 +158,13 @@ describe('SQLite compressed event bodies', () => {
       const kinds = raw.prepare('SELECT typeof(body) AS kind, count(*) AS n, avg(length(body)) AS bytes FROM events GROUP BY kind ORDER BY kind').all() as { kind: string; n: number; bytes: number }[];
       expect(kinds.map((k) => [k.kind, k.n])).toEqual([['blob', 20], ['text', 10]]);
       expect(kinds[0]!.bytes).toBeLessThan(kinds[1]!.bytes / 2);
+      // Without the values its row's columns hold: the id, time and seq are markers in the frame.
+      const frame = raw.prepare('SELECT body FROM events WHERE seq = 12').get() as { body: Buffer };
+      const dictionaryBytes = (raw.prepare('SELECT bytes FROM body_dictionaries').get() as { bytes: Buffer }).bytes;
+      const text = unzstd(frame.body, dictionaryBytes);
+      expect(text).toContain('"id":\x01,');
+      expect(text).toContain('"occurred_at":\x02,');
+      expect(text).not.toContain(sent[12]!.id);
 
       // The dictionary holds the vocabulary, none of the events' data.
       const dictionary = (raw.prepare('SELECT bytes FROM body_dictionaries').get() as { bytes: Buffer }).bytes.toString();
@@ -192,6 +201,13 @@ describe('SQLite compressed event bodies', () => {
     });
   });
 });
+
+/** The text of a format-2 stored body (the dictionary's id, then a zstd frame without its magic number). */
+function unzstd(stored: Buffer, dictionary: Buffer): string {
+  const frame = Buffer.concat([ZSTD_MAGIC, stored.subarray(1)]);
+  const out = Buffer.alloc(Number(zstd.getFrameContentSize(frame)));
+  return out.toString('utf8', 0, new zstd.DCtx().decompressUsingDict(out, frame, dictionary));
+}
 
 describe('SQLite body dictionaries as the vocabulary changes', () => {
   it('are sampled again every 500 samples\' worth of events, and replaced only by one that compresses clearly better', async () => {
@@ -337,8 +353,22 @@ describe('SQLite migration 7: day-first indexes', () => {
   });
 });
 
+/** The schema as Vigil left it before migration 10: indexes ending in seq, bodies in format 1 only. */
+const BEFORE_MIGRATION_10 = `
+  CREATE TABLE dictionaries_9 (id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 255), bytes BLOB NOT NULL, created_at TEXT NOT NULL);
+  INSERT INTO dictionaries_9 SELECT id, bytes, created_at FROM body_dictionaries;
+  DROP TABLE body_dictionaries;
+  ALTER TABLE dictionaries_9 RENAME TO body_dictionaries;
+  ALTER TABLE events DROP COLUMN received_lag_us;
+  DROP INDEX events_time; DROP INDEX events_actor; DROP INDEX events_resource; DROP INDEX events_action;
+  CREATE INDEX events_time ON events (tenant_id, ts, seq);
+  CREATE INDEX events_actor ON events (tenant_id, day, actor_id, ts, seq);
+  CREATE INDEX events_resource ON events (tenant_id, day, resource_id, ts, seq) WHERE resource_id IS NOT NULL;
+  CREATE INDEX events_action ON events (tenant_id, day, action_id, ts, seq);
+  DELETE FROM schema_migrations WHERE version IN (10, 11);`;
+
 /** The events table as Vigil kept it before migration 8: row ids in arrival order. */
-const ARRIVAL_ORDER_EVENTS = `
+const ARRIVAL_ORDER_EVENTS = `${BEFORE_MIGRATION_10}
   DROP TRIGGER events_no_update;
   DROP TRIGGER events_no_delete;
   ALTER TABLE events RENAME TO keyed;
@@ -414,6 +444,62 @@ describe('SQLite migration 8: events keyed by tenant and seq', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SQLite migrations 10 and 11: indexes without seq, bodies without their columns', () => {
+  it("reads a store's format-1 bodies as before, writes format 2 from then on, and pages through the new indexes", async () => {
+    await withStoreFile('format', async (file, raw) => {
+      const sent = Array.from({ length: 40 }, (_, i) =>
+        preparedEvent({ tenant: 'f', atUs: T0 + (i % 5) * DAY + i * MINUTE, actor: { type: 'user', id: `u_${i % 3}` }, session_id: `s_${i % 4}` }),
+      );
+      const store = new SqliteStore({ path: file, bodyDictionaryAfter: 5 });
+      await store.open();
+      await store.append([{ events: sent.slice(0, 5) }]);
+      await store.append([{ events: sent.slice(5, 30) }]);
+      const queries = [
+        { tenant: 'f', filter: { actorId: ['u_1'] }, order: 'desc' as const, limit: 4, after: { occurredUs: T0 + 3 * DAY + 30 * MINUTE, seq: 18 } },
+        { tenant: 'f', filter: { fromUs: T0 + DAY }, order: 'asc' as const, limit: 6, after: { occurredUs: T0 + 2 * DAY + 12 * MINUTE, seq: 12 } },
+        { tenant: 'f', filter: { sessionId: ['s_2'] }, order: 'asc' as const, limit: 50 },
+      ];
+      const before = await Promise.all(queries.map((q) => store.query(q)));
+      const bodies = (await store.readBySeq('f', 0, 30, 30)).map((r) => r.body);
+      await store.close();
+
+      // The store as migration 9 left it: bodies as whole zstd frames of the JSON, indexes ending in seq.
+      const dictionary = (raw.prepare('SELECT bytes FROM body_dictionaries WHERE id = 1').get() as { bytes: Buffer }).bytes;
+      raw.exec(`${BEFORE_MIGRATION_10} DROP TRIGGER events_no_update;`);
+      const cctx = new zstd.CCtx();
+      for (let seq = 5; seq < 30; seq++) {
+        const frame = Buffer.alloc(zstd.compressBound(bodies[seq]!.length * 3));
+        const size = cctx.compressUsingDict(frame, Buffer.from(bodies[seq]!), dictionary, 3);
+        raw.prepare('UPDATE events SET body = ? WHERE seq = ?').run(Buffer.concat([Buffer.from([1]), frame.subarray(0, size)]), seq);
+      }
+      raw.exec("CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;");
+
+      const migrated = new SqliteStore({ path: file, bodyDictionaryAfter: 5 });
+      await migrated.open();
+      expect(raw.prepare('SELECT id, format FROM body_dictionaries ORDER BY id').all()).toEqual([{ id: 1, format: 1 }, { id: 2, format: 2 }]);
+      expect(await Promise.all(queries.map((q) => migrated.query(q)))).toEqual(before);
+      await migrated.append([{ events: sent.slice(30) }]);
+      expect((raw.prepare('SELECT body FROM events WHERE seq = 35').get() as { body: Buffer }).body[0]).toBe(2);
+      const all = await migrated.readBySeq('f', 0, 40, 40);
+      expect(all.map((r) => r.body).slice(0, 30)).toEqual(bodies);
+      expect(all.map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual(sent.map((e) => e.id));
+      const tile = (await migrated.readTiles('f', [{ level: 0, index: 0 }])).get('0/0')!;
+      all.forEach((r, i) => expect(Buffer.from(hashLeaf(r.body)).equals(Buffer.from(tile.subarray(32 * i, 32 * i + 32)))).toBe(true));
+      await migrated.close();
+      // Pages walk the indexes in (ts, row id) order, with no sort of their own.
+      for (const sql of [
+        'SELECT seq FROM events WHERE tenant_id = 1 AND (ts, rid) < (?, ?) ORDER BY ts DESC, rid DESC LIMIT 5',
+        'SELECT seq FROM events INDEXED BY events_actor WHERE tenant_id = 1 AND actor_id = 2 AND day = ? AND (ts, rid) < (?, ?) ORDER BY ts DESC, rid DESC LIMIT 5',
+      ]) {
+        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.includes('day') ? [3, 0, 0] : [0, 0])) as { detail: string }[]).map((p) => p.detail).join('\n');
+        expect(plan).toMatch(/USING INDEX events_(time|actor) \(tenant_id=\? AND (day=\? AND actor_id=\? AND )?ts<\?\)/);
+        expect(plan).not.toContain('TEMP B-TREE');
+      }
+      expect(raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events_time'").get()).toEqual({ sql: 'CREATE INDEX events_time ON events (tenant_id, ts)' });
+    });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Tampering with the database behind Vigil's back, as someone with the file would: one field of
  * one event changed (stored as JSON text, or compressed and written back as text or compressed
- * again with the store's dictionary), one event deleted, two events swapped, the tail truncated
+ * again with the store's dictionary), the time column a compressed body is rebuilt from changed,
+ * one event deleted, two events swapped, the tail truncated
  * with the tree and checkpoints rolled back to match; and a compressed body damaged beyond
  * decompressing. For each, a real server runs on the tampered file and the real
  * `vigil verify` CLI — online, and offline on a bundle made after the tamper — exits non-zero
@@ -20,7 +21,8 @@ import { buildApp } from '../src/http/app.js';
 import { Ingestor } from '../src/ingest/ingestor.js';
 import { formatVerifierKey, generateSigner, verifierOf } from '../src/integrity/note.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { deleteEvents, rewriteBody, rollBack, tenantId } from './support/tamper.js';
+import { withoutMembers, type BodyColumns } from '../src/store/sqlite/body-members.js';
+import { deleteEvents, rewriteBody, rewriteColumn, rollBack, tenantId } from './support/tamper.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const signer = generateSigner('vigil');
@@ -161,11 +163,14 @@ describe('vigil verify catches tampering with the database', { timeout: 180_000 
 
   it('one field of one compressed event changed, compressed again with the store dictionary', async () => {
     const runs = await afterTamper('recompressed', (db, tenant) => {
-      const dictionary = (db.prepare('SELECT bytes FROM body_dictionaries WHERE id = 1').get() as { bytes: Buffer }).bytes;
-      const altered = Buffer.from(bodies[150]!.replace(/"id":"u_\d"/, '"id":"u_intruder"'));
+      const dictionary = db.prepare('SELECT bytes, format FROM body_dictionaries WHERE id = 1').get() as { bytes: Buffer; format: number };
+      expect(dictionary.format).toBe(2);
+      // As the store writes it: without the members its columns hold, the magic number left out.
+      const columns = db.prepare('SELECT uid, ts, seq, session_id AS sessionId, request_id AS requestId, received_lag_us AS receivedLagUs FROM events WHERE tenant_id = ? AND seq = 150').get(tenant) as BodyColumns;
+      const altered = Buffer.from(withoutMembers(bodies[150]!.replace(/"id":"u_\d"/, '"id":"u_intruder"'), columns));
       const frame = Buffer.alloc(zstd.compressBound(altered.length));
-      const size = new zstd.CCtx().compressUsingDict(frame, altered, dictionary, 3);
-      rewriteBody(db, tenant, 150, Buffer.concat([Buffer.from([1]), frame.subarray(0, size)]));
+      const size = new zstd.CCtx().compressUsingDict(frame, altered, dictionary.bytes, 3);
+      rewriteBody(db, tenant, 150, Buffer.concat([Buffer.from([1]), frame.subarray(4, size)]));
     });
     for (const run of [runs.online, runs.offline, runs.offlineStateless]) {
       expect(run.code, run.stdout).toBe(1);
@@ -179,7 +184,7 @@ describe('vigil verify catches tampering with the database', { timeout: 180_000 
     const db = new Database(file);
     const tenant = tenantId(db, 'acme');
     const stored = (db.prepare('SELECT body FROM events WHERE tenant_id = ? AND seq = 160').get(tenant) as { body: Buffer }).body;
-    stored[2] = stored[2]! ^ 0xff; // inside the zstd frame's magic number
+    stored[2] = stored[2]! ^ 0xff; // inside the zstd frame's header
     rewriteBody(db, tenant, 160, stored);
     db.close();
     const server = await startServer(file);
@@ -193,6 +198,17 @@ describe('vigil verify catches tampering with the database', { timeout: 180_000 
       expect(run.stderr).toContain('VIGIL_ERR_INTERNAL (500)');
     } finally {
       await server.close();
+    }
+  });
+
+  it("a column that a compressed event's body is rebuilt from changed: its time", async () => {
+    const runs = await afterTamper('retimed', (db, tenant) => {
+      const { ts } = db.prepare('SELECT ts FROM events WHERE tenant_id = ? AND seq = 170').get(tenant) as { ts: number };
+      rewriteColumn(db, tenant, 170, 'ts', ts - 3_600_000_000);
+    });
+    for (const run of [runs.online, runs.offline, runs.offlineStateless]) {
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stderr).toContain(`FAILED: seq 170 (id ${idAt(170)}): leaf does not match the signed tree`);
     }
   });
 

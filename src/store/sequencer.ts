@@ -17,6 +17,8 @@ export interface SealedEvent {
   tenantId: number;
   seq: number;
   occurredUs: number;
+  /** When the store received it (its `received_at`), in microseconds. */
+  receivedUs: number;
   body: string;
 }
 
@@ -87,7 +89,7 @@ export class Sequencer {
     const body = sealEvent(event, seq, this.receivedUs);
     leaves.push(this.hashLeaves ? hashLeaf(body) : EMPTY_ROOT);
     this.pending.set(idKey(event.tenant, event.id), { seq, body });
-    this.sealed.push({ event, tenantId, seq, occurredUs: parseTimeMicros(event.occurred_at)!, body });
+    this.sealed.push({ event, tenantId, seq, occurredUs: parseTimeMicros(event.occurred_at)!, receivedUs: this.receivedUs, body });
     return seq;
   }
 }

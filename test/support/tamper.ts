@@ -11,12 +11,17 @@ export function tenantId(db: Database.Database, tenant: string): number {
   return (db.prepare('SELECT id FROM tenants WHERE name = ?').get(tenant) as { id: number }).id;
 }
 
-/** Rewrites the stored body of one event (the UPDATE trigger dropped, then put back). */
-export function rewriteBody(db: Database.Database, tenant: number, seq: number, body: string | Buffer): void {
+/** Rewrites one column of one event's row (the UPDATE trigger dropped, then put back). */
+export function rewriteColumn(db: Database.Database, tenant: number, seq: number, column: 'body' | 'ts', value: string | Buffer | number): void {
   const trigger = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_update'").get() as { sql: string }).sql;
   db.exec('DROP TRIGGER events_no_update');
-  db.prepare('UPDATE events SET body = ? WHERE tenant_id = ? AND seq = ?').run(body, tenant, seq);
+  db.prepare(`UPDATE events SET ${column} = ? WHERE tenant_id = ? AND seq = ?`).run(value, tenant, seq);
   db.exec(trigger);
+}
+
+/** Rewrites the stored body of one event. */
+export function rewriteBody(db: Database.Database, tenant: number, seq: number, body: string | Buffer): void {
+  rewriteColumn(db, tenant, seq, 'body', body);
 }
 
 /** Deletes events (the DELETE trigger dropped, then put back). */

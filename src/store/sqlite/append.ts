@@ -8,17 +8,14 @@ import { RollupDeltas } from '../rollups.js';
 import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequencer.js';
 import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
-import type { BodyCodec } from './body-codec.js';
+import { BODY_SQL, type BodyCodec } from './body-codec.js';
+import type { BodyColumns } from './body-members.js';
 import type { DayRowsCache } from './day-rows-cache.js';
 import { TERM, type Dictionary } from './dictionary.js';
 import { rowIdSql } from './row-ids.js';
 import { SqliteRollups } from './rollups.js';
 import type { TenantTree, TreeCache } from './tree-cache.js';
-
-/** 16 bytes of a UUID string. */
-export function uuidBytes(id: string): Buffer {
-  return Buffer.from(id.replace(/-/g, ''), 'hex');
-}
+import { uuidBytes } from './uuids.js';
 
 /**
  * The write path of the embedded store: one call is one transaction holding the events of many
@@ -40,10 +37,10 @@ export class Appender {
     private readonly integrity = true,
   ) {
     this.stmt = {
-      byUid: db.prepare<[number, Buffer], KnownEvent>('SELECT event_body(body) AS body, seq FROM events WHERE tenant_id = ? AND uid = ?'),
+      byUid: db.prepare<[number, Buffer], KnownEvent>(`SELECT ${BODY_SQL} AS body, seq FROM events WHERE tenant_id = ? AND uid = ?`),
       insert: db.prepare(`INSERT INTO events (rid, tenant_id, seq, ts, uid, log, action_id, category_id, crud, actor_id,
-        resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, body)
-        VALUES (${rowIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        resource_id, source_id, service_id, environment_id, success, status, method_id, ip, request_id, session_id, received_lag_us, body)
+        VALUES (${rowIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
     this.rollups = new SqliteRollups(db, dayRows);
   }
@@ -114,7 +111,7 @@ export class Appender {
     return new Sequencer(tenantIds, sizes, known, nowMicros(), this.integrity);
   }
 
-  private insert({ event, tenantId, seq, occurredUs, body }: SealedEvent, rollups: RollupDeltas): void {
+  private insert({ event, tenantId, seq, occurredUs, receivedUs, body }: SealedEvent, rollups: RollupDeltas): void {
     const d = this.dict;
     const ip = event.client?.ip === undefined ? null : ipKeyHex(event.client.ip);
     const log = LOG_CODE[event.log];
@@ -129,6 +126,14 @@ export class Appender {
       d.optionalTerm(TERM.environment, event.environment),
     ] as const;
     const [action, category, actor, resource, source, service, environment] = values;
+    const columns: BodyColumns = {
+      uid: uuidBytes(event.id),
+      ts: occurredUs,
+      seq,
+      sessionId: event.session_id ?? null,
+      requestId: event.request?.id ?? null,
+      receivedLagUs: receivedUs - occurredUs,
+    };
     this.stmt.insert.run(
       // The row id's tenant and seq (row-ids.ts), then the columns'.
       tenantId,
@@ -136,7 +141,7 @@ export class Appender {
       tenantId,
       seq,
       occurredUs,
-      uuidBytes(event.id),
+      columns.uid,
       log,
       action,
       category,
@@ -150,9 +155,10 @@ export class Appender {
       event.outcome.status ?? null,
       d.optionalTerm(TERM.method, event.request?.method),
       ip === null ? null : Buffer.from(ip, 'hex'),
-      event.request?.id ?? null,
-      event.session_id ?? null,
-      this.bodies.encode(body),
+      columns.requestId,
+      columns.sessionId,
+      columns.receivedLagUs,
+      this.bodies.encode(body, columns),
     );
     rollups.add({ tenantId, tsUs: occurredUs, log, success: event.outcome.success, values });
   }

@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import zstd from 'zstd-napi/binding.js';
 import type { PreparedEvent, StoredEvent } from '../../domain/event.js';
-import { BodyDecoder, type StoredBody } from './body-decoder.js';
+import { BodyDecoder, ZSTD_MAGIC, type BodyFormat, type StoredBody } from './body-decoder.js';
+import { withoutMembers, type BodyColumns } from './body-members.js';
 import { vocabularyDictionary } from './body-vocabulary.js';
 
 /** zstd level for bodies: 3 compresses a few percent better than 1 for ~1 µs more per event. */
@@ -12,21 +13,29 @@ const REFRESH_SAMPLES_EVERY = 500;
 const MAX_DICTIONARIES = 255;
 /** More vocabulary gains little: the benchmark's bodies (742 B) take 294 B with 8 KB, 286 with 16 KB, 282 with 32 KB. */
 const DICTIONARY_BYTES = 32 * 1024;
+/** The format of the bodies this code writes (body-decoder.ts); a store's format-1 dictionaries are still read. */
+const FORMAT: BodyFormat = 2;
+
+/** The SQL that reads a row's canonical JSON: the stored body and the columns it leaves out. */
+export const BODY_SQL = 'event_body(body, uid, ts, seq, session_id, request_id, received_lag_us)';
 
 /**
- * Event bodies as the SQLite store keeps them (migration 9). An event's canonical JSON — the
- * exact bytes its Merkle leaf hashes — is stored compressed with zstd against a dictionary of the
- * store's vocabulary (body-vocabulary.ts), as a BLOB laid out as body-decoder.ts says.
- * Rows written before the store had a dictionary keep their JSON as TEXT, so no migration
- * rewrites the log. Proofs are over the decoded JSON, never over the BLOB.
+ * Event bodies as the SQLite store keeps them (migrations 9 and 11). An event's canonical JSON —
+ * the exact bytes its Merkle leaf hashes — is stored compressed with zstd against a dictionary of
+ * the store's vocabulary (body-vocabulary.ts), without the members its row's columns already hold
+ * (body-members.ts), as a BLOB laid out as body-decoder.ts says. Rows written before the store had
+ * a dictionary keep their JSON as TEXT, so no migration rewrites the log. Proofs are over the
+ * decoded JSON, never over the BLOB; as that JSON is rebuilt from the columns too, the leaf hash
+ * now covers the id, time, seq, session and request id that queries filter on.
  *
- * Reads decode in SQL, through `event_body(body)`, registered on every connection of the store,
- * so statements that select a body (pages, proofs, the free-text filter) read JSON text as
- * before; scans (exports) select the stored form and `decode` it, without SQL's round trip.
+ * Reads decode in SQL, through `BODY_SQL`, registered on every connection of the store, so
+ * statements that select a body (pages, proofs, the free-text filter) read JSON text as before;
+ * scans (exports) select the stored form and its columns and `decode` them, without SQL's round
+ * trip.
  */
 export class BodyCodec {
   private readonly decoder = new BodyDecoder();
-  private current: { id: number; cdict: zstd.CDict } | undefined;
+  private current: { id: number; cdict: zstd.CDict; format: BodyFormat } | undefined;
   private readonly cctx = new zstd.CCtx();
   private input = Buffer.allocUnsafe(64 * 1024);
   private output = Buffer.allocUnsafe(zstd.compressBound(64 * 1024) + 1);
@@ -38,30 +47,38 @@ export class BodyCodec {
 
   /** Loads the store's dictionaries and registers `event_body` on `db`. */
   open(db: Database.Database): void {
-    const rows = db.prepare<[], { id: number; bytes: Buffer }>('SELECT id, bytes FROM body_dictionaries ORDER BY id').all();
-    for (const { id, bytes } of rows) this.load(id, bytes);
+    const rows = db
+      .prepare<[], { id: number; bytes: Buffer; format: BodyFormat }>('SELECT id, bytes, format FROM body_dictionaries ORDER BY id')
+      .all();
+    for (const { id, bytes, format } of rows) this.load(id, bytes, format);
     this.register(db);
   }
 
-  /** Makes `event_body(body)` available to statements on `db`. */
+  /** Makes `BODY_SQL` available to statements on `db`. */
   register(db: Database.Database): void {
-    db.function('event_body', { deterministic: true }, (body: unknown) => this.decoder.decode(body as StoredBody));
+    db.function('event_body', { deterministic: true }, (body, uid, ts, seq, sessionId, requestId, receivedLagUs) =>
+      this.decoder.decode(body as StoredBody, { uid, ts, seq, sessionId, requestId, receivedLagUs } as BodyColumns),
+    );
   }
 
-  /** The canonical JSON of a stored body. */
-  decode(body: StoredBody): string {
-    return this.decoder.decode(body);
+  /** The canonical JSON of a stored body, whose row holds `columns`. */
+  decode(body: StoredBody, columns: BodyColumns): string {
+    return this.decoder.decode(body, columns);
   }
 
   /**
-   * The stored form of a canonical body: compressed once the store has a dictionary. A returned
-   * Buffer is reused by the next call: bind it at once.
+   * The stored form of a canonical body, to be kept in a row holding `columns`: compressed once
+   * the store has a dictionary. A returned Buffer is reused by the next call: bind it at once.
    */
-  encode(body: string): string | Buffer {
-    return this.current ? this.compress(body, this.current.id, this.current.cdict) : body;
+  encode(body: string, columns: BodyColumns): string | Buffer {
+    const current = this.current;
+    if (!current) return body;
+    return current.format === 1
+      ? this.compress(body, current.id, current.cdict)
+      : this.withoutMagic(this.compress(withoutMembers(body, columns), current.id, current.cdict));
   }
 
-  /** `body` as a stored frame: `id`, then zstd against `cdict`. In the scratch buffer (see encode). */
+  /** `body` as a format-1 frame: `id`, then zstd against `cdict`. In the scratch buffer (see encode). */
   private compress(body: string, id: number, cdict: zstd.CDict): Buffer {
     const maxBytes = body.length * 3;
     if (this.input.length < maxBytes) this.input = Buffer.allocUnsafe(maxBytes);
@@ -71,6 +88,12 @@ export class BodyCodec {
     this.output[0] = id;
     const size = this.cctx.compressUsingCDict(this.output.subarray(1), this.input.subarray(0, length), cdict);
     return this.output.subarray(0, size + 1);
+  }
+
+  /** A format-1 `stored` body as format 2 lays it out: the id byte moved over the frame's magic number. */
+  private withoutMagic(stored: Buffer): Buffer {
+    stored[ZSTD_MAGIC.length] = stored[0]!;
+    return stored.subarray(ZSTD_MAGIC.length);
   }
 
   /**
@@ -103,7 +126,12 @@ export class BodyCodec {
       id = db.transaction(() => {
         const last = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM body_dictionaries').get()?.id ?? 0;
         if (last >= MAX_DICTIONARIES) return undefined;
-        db.prepare('INSERT INTO body_dictionaries (id, bytes, created_at) VALUES (?, ?, ?)').run(last + 1, bytes, new Date().toISOString());
+        db.prepare('INSERT INTO body_dictionaries (id, bytes, created_at, format) VALUES (?, ?, ?, ?)').run(
+          last + 1,
+          bytes,
+          new Date().toISOString(),
+          FORMAT,
+        );
         return last + 1;
       }).immediate();
     } catch {
@@ -111,7 +139,7 @@ export class BodyCodec {
       // (or JSON text) stays, and the next samples try again.
       return;
     }
-    if (id !== undefined) this.load(id, bytes, cdict);
+    if (id !== undefined) this.load(id, bytes, FORMAT, cdict);
   }
 
   /** Whether `candidate` compresses the sampled bodies at least a tenth smaller than the current dictionary. */
@@ -120,8 +148,8 @@ export class BodyCodec {
     return sizes(candidate) <= 0.9 * sizes(this.current!.cdict);
   }
 
-  private load(id: number, bytes: Buffer, cdict = new zstd.CDict(bytes, LEVEL)): void {
-    this.decoder.add(id, bytes);
-    this.current = { id, cdict };
+  private load(id: number, bytes: Buffer, format: BodyFormat, cdict = new zstd.CDict(bytes, LEVEL)): void {
+    this.decoder.add(id, bytes, format);
+    this.current = { id, cdict, format };
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { EventFilter, EventQuery, IpRange } from '../../domain/filter.js';
+import { BODY_SQL } from './body-codec.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { RESOURCE_ALIAS, TERM, type Dictionary, type TermKind } from './dictionary.js';
 
@@ -234,7 +235,7 @@ export class FilterCompiler {
     if (actionIds.length) parts.push(inList('action_id', actionIds));
     if (actorIds.length) parts.push(inList('actor_id', actorIds));
     if (resourceIds.length) parts.push(inList('resource_id', resourceIds));
-    parts.push({ sql: "json_extract(event_body(body), '$.outcome.reason') LIKE ? ESCAPE '\\'", params: [like] });
+    parts.push({ sql: `json_extract(${BODY_SQL}, '$.outcome.reason') LIKE ? ESCAPE '\\'`, params: [like] });
     return anyOf(parts);
   }
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { PurgeRange, RetentionSettings } from '../store.js';
 import type { Dictionary } from './dictionary.js';
+import { rowIdSql } from './row-ids.js';
 
 interface SettingsRow {
   tenant: string;
@@ -29,9 +30,9 @@ export class SqliteRetention {
         (tenant, days, archive_destination, legal_hold, legal_hold_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?)`),
       open: db.prepare('INSERT INTO purge_session (id) VALUES (1)'),
       close: db.prepare('DELETE FROM purge_session'),
-      // Oldest first along events_time (tenant_id, ts, seq), so each batch reads one index range.
+      // Oldest first along events_time (tenant_id, ts, then the row id), so each batch reads one index range.
       purge: db.prepare(`DELETE FROM events WHERE rid IN (
-        SELECT rid FROM events WHERE tenant_id = ? AND ts < ? AND seq < ? ORDER BY ts, seq LIMIT ?)`),
+        SELECT rid FROM events WHERE tenant_id = ? AND ts < ? AND rid < ${rowIdSql('?', '?')} ORDER BY ts, rid LIMIT ?)`),
     };
   }
 
@@ -58,7 +59,7 @@ export class SqliteRetention {
     if (tenantId === undefined) return 0;
     return this.db.transaction(() => {
       this.stmt.open.run();
-      const deleted = this.stmt.purge.run(tenantId, range.beforeUs, range.belowSeq, limit).changes;
+      const deleted = this.stmt.purge.run(tenantId, range.beforeUs, tenantId, range.belowSeq, limit).changes;
       this.stmt.close.run();
       return deleted;
     }).immediate();

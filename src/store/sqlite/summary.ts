@@ -7,6 +7,7 @@ import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
 import type { DayRows, DayRowsCache } from './day-rows-cache.js';
+import { BODY_SQL } from './body-codec.js';
 import { daysOf } from './days.js';
 import type { Dictionary } from './dictionary.js';
 import { inList, type FilterCompiler, type Where } from './filter-sql.js';
@@ -62,10 +63,10 @@ export class SqliteSummaries {
         'SELECT start_hour AS hour FROM rollups WHERE tenant_id = ? AND dim = ? AND span = ? AND value_id = ? ORDER BY start_hour DESC LIMIT 1',
       ),
       actorLatest: db.prepare<[number, number, number], { body: string }>(
-        'SELECT event_body(body) AS body FROM events WHERE tenant_id = ? AND day = ? AND actor_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+        `SELECT ${BODY_SQL} AS body FROM events WHERE tenant_id = ? AND day = ? AND actor_id = ? ORDER BY ts DESC, rid DESC LIMIT 1`,
       ),
       resourceLatest: db.prepare<[number, number, number], { body: string }>(
-        'SELECT event_body(body) AS body FROM events WHERE tenant_id = ? AND day = ? AND resource_id = ? ORDER BY ts DESC, seq DESC LIMIT 1',
+        `SELECT ${BODY_SQL} AS body FROM events WHERE tenant_id = ? AND day = ? AND resource_id = ? ORDER BY ts DESC, rid DESC LIMIT 1`,
       ),
     };
   }

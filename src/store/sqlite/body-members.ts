@@ -1,0 +1,63 @@
+import { formatMicros } from '../../domain/time.js';
+import { uuidText } from './uuids.js';
+
+/** The columns of an event's row that also appear in its canonical JSON. */
+export interface BodyColumns {
+  uid: Uint8Array;
+  ts: number;
+  seq: number;
+  sessionId: string | null;
+  requestId: string | null;
+  /** `received_at` less `occurred_at`, in microseconds: a few bytes where a time takes eight. */
+  receivedLagUs: number | null;
+}
+
+/**
+ * Members of the canonical JSON whose values the row's columns hold: the event's id, times, seq,
+ * session and request id — UUIDs, times and random ids that no dictionary compresses (a quarter
+ * of a compressed body). A stored body (format 2, body-codec.ts) has one control character in place
+ * of each such value. Canonical JSON escapes every character below U+0020, so a marker cannot be
+ * the event's own text; and as each value goes back exactly where it was taken from, the bytes
+ * come back whichever occurrence of a member was taken (a nested `"id":` with the same value, a
+ * `"seq":12` matched by `"seq":1`).
+ */
+const MEMBERS: readonly { name: string; marker: string; key: string; value: (columns: BodyColumns) => string | null }[] = [
+  { name: 'id', marker: '\x01', key: '"id":', value: (c) => `"${uuidText(c.uid)}"` },
+  { name: 'occurred_at', marker: '\x02', key: '"occurred_at":', value: (c) => `"${formatMicros(c.ts)}"` },
+  { name: 'seq', marker: '\x03', key: '"seq":', value: (c) => String(c.seq) },
+  { name: 'session_id', marker: '\x04', key: '"session_id":', value: (c) => (c.sessionId === null ? null : JSON.stringify(c.sessionId)) },
+  { name: 'request.id', marker: '\x05', key: '"id":', value: (c) => (c.requestId === null ? null : JSON.stringify(c.requestId)) },
+  { name: 'received_at', marker: '\x06', key: '"received_at":', value: (c) => (c.receivedLagUs === null ? null : `"${formatMicros(c.ts + c.receivedLagUs)}"`) },
+];
+
+const ANY_MARKER = /[\x01-\x06]/;
+
+/**
+ * `body` with each member that `columns` can give back replaced by its marker. A value the JSON
+ * does not hold as the column renders it (an id sent in upper case, say) stays in the body; a
+ * body that already holds a marker character is not canonical JSON and is kept whole.
+ */
+export function withoutMembers(body: string, columns: BodyColumns): string {
+  if (ANY_MARKER.test(body)) return body;
+  let text = body;
+  for (const { marker, key, value } of MEMBERS) {
+    const rendered = value(columns);
+    if (rendered === null) continue;
+    const at = text.indexOf(key + rendered);
+    if (at >= 0) text = text.slice(0, at + key.length) + marker + text.slice(at + key.length + rendered.length);
+  }
+  return text;
+}
+
+/** The canonical JSON of a stored body's `text`: each marker replaced by its column's value. */
+export function withMembers(text: string, columns: BodyColumns): string {
+  let body = text;
+  for (const { name, marker, value } of MEMBERS) {
+    const at = body.indexOf(marker);
+    if (at < 0) continue;
+    const rendered = value(columns);
+    if (rendered === null) throw new Error(`its ${name} is kept in a column that is empty`);
+    body = body.slice(0, at) + rendered + body.slice(at + 1);
+  }
+  return body;
+}
