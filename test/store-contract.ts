@@ -3,6 +3,7 @@ import type { ApiKeyRecord } from '../src/domain/access.js';
 import type { PreparedEvent, StoredEvent } from '../src/domain/event.js';
 import type { EventFilter, EventQuery } from '../src/domain/filter.js';
 import { ipKeyHex } from '../src/domain/ip.js';
+import { ipRange } from '../src/query/ip-range.js';
 import { edgeTileKeys, tileKeyString } from '../src/integrity/tiles.js';
 import type { AppendRequest, AppendResult, EventRow, JobRecord, RetentionSettings, Store } from '../src/store/store.js';
 import { DAY, MINUTE, T0, preparedEvent } from './support/events.js';
@@ -239,6 +240,21 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
       ];
       it.each(cases)('%s', async (_name, filter, expected) => {
         expect(ids(await query(T, filter))).toEqual(expected);
+      });
+
+      it('matches addresses of both families: an IPv4 block never takes the IPv6 address that begins with its bytes', async () => {
+        const tenant = 'q-ip';
+        const at = (i: number, action: string, ip: string) => preparedEvent({ tenant, atUs: T0 + i * MINUTE, action, client: { ip } });
+        // cb00:7105:: begins with the bytes of 203.0.113.5; ::ffff:203.0.113.6 is an IPv4 address.
+        await appendOne(at(0, 'v4', '203.0.113.5'), at(1, 'v6', 'cb00:7105::1'), at(2, 'mapped', '::ffff:203.0.113.6'), preparedEvent({ tenant, atUs: T0 + 3 * MINUTE }));
+        const within = (...cidrs: string[]) => ({ ip: cidrs.map((cidr) => ipRange(cidr)!) });
+        expect(ids(await query(tenant, within('203.0.113.0/24')))).toEqual(['mapped', 'v4']);
+        expect(ids(await query(tenant, within('203.0.113.6')))).toEqual(['mapped']);
+        expect(ids(await query(tenant, within('cb00::/16')))).toEqual(['v6']);
+        expect(ids(await query(tenant, within('::/0')))).toEqual(['mapped', 'v6', 'v4']);
+        expect(ids(await query(tenant, within('::ffff:0:0/96')))).toEqual(['mapped', 'v4']);
+        expect(ids(await query(tenant, within('0.0.0.0/1', 'cb00::/8')))).toEqual(['v6']);
+        expect(ids(await query(tenant, { notIp: [ipRange('203.0.113.0/24')!] }))).toEqual(['v6']);
       });
 
       it('orders ascending on request', async () => {

@@ -10,6 +10,7 @@ import type { AppendRequest, AppendResult } from '../store.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
 import { BODY_SQL, type BodyCodec } from './body-codec.js';
 import type { BodyColumns } from './body-members.js';
+import { ipColumn } from './ip-keys.js';
 import type { DayRowsCache } from './day-rows-cache.js';
 import { TERM, type Dictionary } from './dictionary.js';
 import { rowIdSql } from './row-ids.js';
@@ -154,7 +155,7 @@ export class Appender {
       event.outcome.success ? 1 : 0,
       event.outcome.status ?? null,
       d.optionalTerm(TERM.method, event.request?.method),
-      ip === null ? null : Buffer.from(ip, 'hex'),
+      ip === null ? null : ipColumn(ip),
       columns.requestId,
       columns.sessionId,
       columns.receivedLagUs,

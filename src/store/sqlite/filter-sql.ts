@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { EventFilter, EventQuery, IpRange } from '../../domain/filter.js';
+import type { EventFilter, EventQuery } from '../../domain/filter.js';
 import { BODY_SQL } from './body-codec.js';
 import { CRUD_CODE, LOG_CODE } from './codes.js';
+import { ipRangeWhere } from './ip-keys.js';
 import { RESOURCE_ALIAS, TERM, type Dictionary, type TermKind } from './dictionary.js';
 
 /** A WHERE clause with its parameters, or `null` when the filter can match nothing. */
@@ -216,9 +217,9 @@ export class FilterCompiler {
 
   private ips(f: EventFilter): Where | undefined {
     const parts: Where[] = [];
-    if (f.ip?.length) parts.push(anyOf(f.ip.map(ipRange)));
+    if (f.ip?.length) parts.push(anyOf(f.ip.map(ipRangeWhere)));
     if (f.notIp?.length) {
-      const inside = anyOf(f.notIp.map(ipRange));
+      const inside = anyOf(f.notIp.map(ipRangeWhere));
       parts.push({ sql: `ip IS NOT NULL AND NOT ${inside.sql}`, params: inside.params });
     }
     return parts.length ? { sql: parts.map((p) => p.sql).join(' AND '), params: parts.flatMap((p) => p.params) } : undefined;
@@ -244,10 +245,6 @@ function dayIndex(parts: readonly Where[]): DayIndex | null {
   const columns = new Set(parts.flatMap((p) => ('column' in p ? [(p as IdList).column] : [])));
   const column = (Object.keys(DAY_INDEXES) as IdColumn[]).find((c) => columns.has(c));
   return column ? DAY_INDEXES[column] : null;
-}
-
-function ipRange(range: IpRange): Where {
-  return { sql: '(ip BETWEEN ? AND ?)', params: [Buffer.from(range.lo, 'hex'), Buffer.from(range.hi, 'hex')] };
 }
 
 /** Adds to `sets` the ids that each filter's values resolve to (one set per filter present). */
