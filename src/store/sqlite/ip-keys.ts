@@ -8,7 +8,8 @@ const MAPPED_HI = `${MAPPED}ffffffff`;
 
 /**
  * The `ip` column's value for a 16-byte address key (`ipKeyHex`): an IPv4 address as its own 4
- * bytes, since migration 11 (12 bytes an event less for the usual address), anything else whole.
+ * bytes (12 bytes an event less for the usual address; rows written before keep the mapped
+ * form), anything else whole.
  */
 export function ipColumn(keyHex: string): Buffer {
   return Buffer.from(keyHex.startsWith(MAPPED) ? keyHex.slice(MAPPED.length) : keyHex, 'hex');
@@ -18,7 +19,7 @@ export function ipColumn(keyHex: string): Buffer {
  * SQL for an `ip` column within `range` (16-byte keys): the 4-byte keys of the IPv4 addresses it
  * holds and the 16-byte keys of the rest, lengths compared first because a 4-byte key sorts
  * among 16-byte ones by its bytes alone. The 16-byte part also finds IPv4 addresses stored
- * mapped, as they were before migration 11.
+ * mapped, as they were written before.
  */
 export function ipRangeWhere({ lo, hi }: IpRange): Where {
   const whole: Where = { sql: '(length(ip) = 16 AND ip BETWEEN ? AND ?)', params: [Buffer.from(lo, 'hex'), Buffer.from(hi, 'hex')] };
