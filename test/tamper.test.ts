@@ -166,7 +166,7 @@ describe('vigil verify catches tampering with the database', { timeout: 180_000 
       const dictionary = db.prepare('SELECT bytes, format FROM body_dictionaries WHERE id = 1').get() as { bytes: Buffer; format: number };
       expect(dictionary.format).toBe(2);
       // As the store writes it: without the members its columns hold, the magic number left out.
-      const columns = db.prepare('SELECT uid, ts, seq, session_id AS sessionId, request_id AS requestId, received_lag_us AS receivedLagUs FROM events WHERE tenant_id = ? AND seq = 150').get(tenant) as BodyColumns;
+      const columns = db.prepare('SELECT lower(hex(uid)) AS uidHex, ts, seq, session_id AS sessionId, request_id AS requestId, received_lag_us AS receivedLagUs FROM events WHERE tenant_id = ? AND seq = 150').get(tenant) as BodyColumns;
       const altered = Buffer.from(withoutMembers(bodies[150]!.replace(/"id":"u_\d"/, '"id":"u_intruder"'), columns));
       const frame = Buffer.alloc(zstd.compressBound(altered.length));
       const size = new zstd.CCtx().compressUsingDict(frame, altered, dictionary.bytes, 3);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatMicros, parseTimeMicros } from './time.js';
 
@@ -64,5 +65,17 @@ describe('formatMicros', () => {
     const us = Date.UTC(2026, 10, 21, 15, 4, 5) * 1000 + 67;
     expect(formatMicros(us)).toBe('2026-11-21T15:04:05.000067Z');
     expect(parseTimeMicros(formatMicros(us))).toBe(us);
+  });
+
+  it('agrees with Date at every microsecond a number holds exactly (1685–2255)', () => {
+    const viaDate = (us: number) => {
+      const ms = Math.floor(us / 1000);
+      return `${new Date(ms).toISOString().slice(0, 23)}${String(us - ms * 1000).padStart(3, '0')}Z`;
+    };
+    const [min, max] = [Date.UTC(1700, 0, 1) * 1000, Date.UTC(2255, 0, 1) * 1000];
+    fc.assert(fc.property(fc.integer({ min, max }), (us) => formatMicros(us) === viaDate(us)), { numRuns: 20_000 });
+    for (const us of [min, max, 0, -1, 951_782_400_000_000 /* 2000-02-29 */, 4_107_542_399_999_999 /* 2100-02-28T23:59:59.999999 */]) {
+      expect(formatMicros(us)).toBe(viaDate(us));
+    }
   });
 });

@@ -45,12 +45,46 @@ export function parseTimeMicros(text: string): number | null {
   return seconds * 1_000_000 + micros;
 }
 
-/** Formats microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+/** The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's civil_from_days). */
+function civilFromDays(days: number): { year: number; month: number; day: number } {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  return { year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day: dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1 };
+}
+
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const DAY_MICROS = 86_400_000_000;
+
+/** `YYYY-MM-DDT` of recent day numbers: a log's times fall on few days. */
+const datePrefixes = new Map<number, string>();
+
+function datePrefix(days: number): string {
+  let prefix = datePrefixes.get(days);
+  if (prefix === undefined) {
+    const { year, month, day } = civilFromDays(days);
+    prefix = `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T`;
+    if (datePrefixes.size >= 4096) datePrefixes.clear();
+    datePrefixes.set(days, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * Formats microseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Arithmetic rather than a Date: every
+ * event body read back from SQLite formats two times (body-members.ts).
+ */
 export function formatMicros(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  const micros = String(us - ms * 1000).padStart(3, '0');
-  return `${iso.slice(0, 23)}${micros}Z`;
+  const days = Math.floor(us / DAY_MICROS);
+  const ofDay = us - days * DAY_MICROS;
+  const micros = ofDay % 1_000_000;
+  const seconds = (ofDay - micros) / 1_000_000;
+  const minutes = Math.floor(seconds / 60);
+  return `${datePrefix(days)}${TWO_DIGITS[Math.floor(minutes / 60)]}:${TWO_DIGITS[minutes % 60]}:${TWO_DIGITS[seconds % 60]}.${String(micros).padStart(6, '0')}Z`;
 }
 
 /** The current time in microseconds (millisecond clock plus a sub-millisecond counter part). */

@@ -127,8 +127,9 @@ export class Appender {
       d.optionalTerm(TERM.environment, event.environment),
     ] as const;
     const [action, category, actor, resource, source, service, environment] = values;
+    const uid = uuidBytes(event.id);
     const columns: BodyColumns = {
-      uid: uuidBytes(event.id),
+      uidHex: uid.toString('hex'),
       ts: occurredUs,
       seq,
       sessionId: event.session_id ?? null,
@@ -142,7 +143,7 @@ export class Appender {
       tenantId,
       seq,
       occurredUs,
-      columns.uid,
+      uid,
       log,
       action,
       category,

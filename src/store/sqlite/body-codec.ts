@@ -17,7 +17,7 @@ const DICTIONARY_BYTES = 32 * 1024;
 const FORMAT: BodyFormat = 2;
 
 /** The SQL that reads a row's canonical JSON: the stored body and the columns it leaves out. */
-export const BODY_SQL = 'event_body(body, uid, ts, seq, session_id, request_id, received_lag_us)';
+export const BODY_SQL = 'event_body(body, lower(hex(uid)), ts, seq, session_id, request_id, received_lag_us)';
 
 /**
  * Event bodies as the SQLite store keeps them (migrations 9 and 11). An event's canonical JSON —
@@ -56,8 +56,8 @@ export class BodyCodec {
 
   /** Makes `BODY_SQL` available to statements on `db`. */
   register(db: Database.Database): void {
-    db.function('event_body', { deterministic: true }, (body, uid, ts, seq, sessionId, requestId, receivedLagUs) =>
-      this.decoder.decode(body as StoredBody, { uid, ts, seq, sessionId, requestId, receivedLagUs } as BodyColumns),
+    db.function('event_body', { deterministic: true }, (body, uidHex, ts, seq, sessionId, requestId, receivedLagUs) =>
+      this.decoder.decode(body as StoredBody, { uidHex, ts, seq, sessionId, requestId, receivedLagUs } as BodyColumns),
     );
   }
 

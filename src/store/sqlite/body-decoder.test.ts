@@ -7,7 +7,7 @@ import { uuidBytes } from './uuids.js';
 const dictionary = Buffer.from('{"action":"secret.read","category":"secrets","crud":"read","log":"audit"}');
 const ID = '01a24c50-f1f7-7958-bb6e-d476b5bcffe6';
 const body = `{"action":"secret.read","actor":{"id":"u_1","type":"user"},"category":"secrets","crud":"read","id":"${ID}","log":"audit","seq":7}`;
-const columns: BodyColumns = { uid: uuidBytes(ID), ts: 0, seq: 7, sessionId: null, requestId: null, receivedLagUs: null };
+const columns: BodyColumns = { uidHex: uuidBytes(ID).toString('hex'), ts: 0, seq: 7, sessionId: null, requestId: null, receivedLagUs: null };
 
 /** A stored body as the SQLite store writes it: the dictionary's id, then the zstd frame (format 2: of the JSON without its columns' members, without the magic number). */
 function stored(json: string, id = 1, format = 1): Buffer {

@@ -7,7 +7,7 @@ import { uuidBytes } from './uuids.js';
 
 const ID = '01a24c50-f1f7-7958-bb6e-d476b5bcffe6';
 const TS = 1_786_000_000_123_456;
-const columns: BodyColumns = { uid: uuidBytes(ID), ts: TS, seq: 1, sessionId: 's_12_"u"', requestId: 'req_3ffb', receivedLagUs: 86_400_000_001 };
+const columns: BodyColumns = { uidHex: uuidBytes(ID).toString('hex'), ts: TS, seq: 1, sessionId: 's_12_"u"', requestId: 'req_3ffb', receivedLagUs: 86_400_000_001 };
 const event = {
   action: 'secret.read',
   actor: { id: 'u_1', type: 'user' },

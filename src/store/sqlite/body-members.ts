@@ -3,7 +3,8 @@ import { uuidText } from './uuids.js';
 
 /** The columns of an event's row that also appear in its canonical JSON. */
 export interface BodyColumns {
-  uid: Uint8Array;
+  /** The `uid` column in lower-case hex: a string costs a read less than a Buffer of its own. */
+  uidHex: string;
   ts: number;
   seq: number;
   sessionId: string | null;
@@ -21,8 +22,15 @@ export interface BodyColumns {
  * come back whichever occurrence of a member was taken (a nested `"id":` with the same value, a
  * `"seq":12` matched by `"seq":1`).
  */
-const MEMBERS: readonly { name: string; marker: string; key: string; value: (columns: BodyColumns) => string | null }[] = [
-  { name: 'id', marker: '\x01', key: '"id":', value: (c) => `"${uuidText(c.uid)}"` },
+interface Member {
+  name: string;
+  marker: string;
+  key: string;
+  value: (columns: BodyColumns) => string | null;
+}
+
+const MEMBERS: readonly Member[] = [
+  { name: 'id', marker: '\x01', key: '"id":', value: (c) => `"${uuidText(c.uidHex)}"` },
   { name: 'occurred_at', marker: '\x02', key: '"occurred_at":', value: (c) => `"${formatMicros(c.ts)}"` },
   { name: 'seq', marker: '\x03', key: '"seq":', value: (c) => String(c.seq) },
   { name: 'session_id', marker: '\x04', key: '"session_id":', value: (c) => (c.sessionId === null ? null : JSON.stringify(c.sessionId)) },
@@ -35,29 +43,51 @@ const ANY_MARKER = /[\x01-\x06]/;
 /**
  * `body` with each member that `columns` can give back replaced by its marker. A value the JSON
  * does not hold as the column renders it (an id sent in upper case, say) stays in the body; a
- * body that already holds a marker character is not canonical JSON and is kept whole.
+ * body that already holds a marker character is not canonical JSON and is kept whole. Each value
+ * taken is one no other member's value overlaps (two members may render alike: an id and a
+ * request id), and the text is put together once.
  */
 export function withoutMembers(body: string, columns: BodyColumns): string {
   if (ANY_MARKER.test(body)) return body;
-  let text = body;
+  const taken: [from: number, to: number, marker: string][] = [];
+  const overlaps = (from: number, to: number) => taken.some(([f, t]) => from < t && f < to);
   for (const { marker, key, value } of MEMBERS) {
     const rendered = value(columns);
     if (rendered === null) continue;
-    const at = text.indexOf(key + rendered);
-    if (at >= 0) text = text.slice(0, at + key.length) + marker + text.slice(at + key.length + rendered.length);
+    const needle = key + rendered;
+    let at = body.indexOf(needle);
+    while (at >= 0 && overlaps(at + key.length, at + needle.length)) at = body.indexOf(needle, at + 1);
+    if (at >= 0) taken.push([at + key.length, at + needle.length, marker]);
   }
-  return text;
+  return spliced(body, taken);
+}
+
+/**
+ * `text` with each `[from, to)` of `parts` (apart, in any order) replaced by its string, as one
+ * flat string: joined, not concatenated, so that no rope of pieces outlives the call.
+ */
+function spliced(text: string, parts: [from: number, to: number, by: string][]): string {
+  if (parts.length === 0) return text;
+  parts.sort((a, b) => a[0] - b[0]);
+  const pieces: string[] = [];
+  let at = 0;
+  for (const [from, to, by] of parts) {
+    pieces.push(text.slice(at, from), by);
+    at = to;
+  }
+  pieces.push(text.slice(at));
+  return pieces.join('');
 }
 
 /** The canonical JSON of a stored body's `text`: each marker replaced by its column's value. */
 export function withMembers(text: string, columns: BodyColumns): string {
-  let body = text;
+  const values: [from: number, to: number, by: string][] = [];
   for (const { name, marker, value } of MEMBERS) {
-    const at = body.indexOf(marker);
+    const at = text.indexOf(marker);
     if (at < 0) continue;
     const rendered = value(columns);
     if (rendered === null) throw new Error(`its ${name} is kept in a column that is empty`);
-    body = body.slice(0, at) + rendered + body.slice(at + 1);
+    values.push([at, at + 1, rendered]);
   }
-  return body;
+  return spliced(text, values);
 }

@@ -75,7 +75,9 @@ interface KeyRow {
 
 const ROW_COLUMNS = `seq, ts AS occurredUs, ${BODY_SQL} AS body`;
 /** A scan's columns: the body as stored and the columns it leaves out, decoded in JavaScript (1–2 µs per row less than in SQL). */
-const SCAN_COLUMNS = 'seq, ts, body, uid, session_id AS sessionId, request_id AS requestId, received_lag_us AS receivedLagUs';
+const SCAN_COLUMNS = 'seq, ts, body, lower(hex(uid)), session_id, request_id, received_lag_us';
+/** A row of `SCAN_COLUMNS`, read raw: an array costs less than an object of seven members. */
+type ScanRow = [seq: number, ts: number, body: StoredBody, uidHex: string, sessionId: string | null, requestId: string | null, receivedLagUs: number | null];
 
 /** Events stored as text before the body dictionary is built: enough to see a deployment's vocabulary. */
 const BODY_DICTIONARY_AFTER = 2_000;
@@ -157,12 +159,16 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async scan(query: EventQuery): Promise<EventRow[]> {
-    const rows = this.select<BodyColumns & { body: StoredBody }>(this.bulk.get(), query, SCAN_COLUMNS);
-    return rows.map((row) => ({ seq: row.seq, occurredUs: row.ts, body: this.bodies.decode(row.body, row) }));
+    const rows = this.select<ScanRow>(this.bulk.get(), query, SCAN_COLUMNS, true);
+    return rows.map(([seq, ts, body, uidHex, sessionId, requestId, receivedLagUs]) => ({
+      seq,
+      occurredUs: ts,
+      body: this.bodies.decode(body, { uidHex, ts, seq, sessionId, requestId, receivedLagUs }),
+    }));
   }
 
   /** One page of `query`, read through `db` (the main or the bulk connection). */
-  private select<Row>(db: Database.Database, query: EventQuery, columns: string): Row[] {
+  private select<Row>(db: Database.Database, query: EventQuery, columns: string, raw = false): Row[] {
     const tenantId = this.dict.findTenant(query.tenant);
     if (tenantId === undefined) return [];
     const where = this.filters.compile(tenantId, query);
@@ -176,7 +182,7 @@ export class SqliteStore implements Store, Summaries {
     }
     const page = (from: string, daySql: string, dayParams: number[], limit: number): Row[] =>
       guard(() =>
-        prepared(db, `SELECT ${columns} FROM ${from} WHERE ${sql}${daySql} ORDER BY ts ${dir}, rid ${dir} LIMIT ?`).all(
+        prepared(db, `SELECT ${columns} FROM ${from} WHERE ${sql}${daySql} ORDER BY ts ${dir}, rid ${dir} LIMIT ?`).raw(raw).all(
           ...params,
           ...dayParams,
           limit,
