@@ -13,6 +13,13 @@ export interface BodyColumns {
   receivedLagUs: number | null;
 }
 
+interface Member {
+  name: string;
+  marker: string;
+  key: string;
+  value: (columns: BodyColumns) => string | null;
+}
+
 /**
  * Members of the canonical JSON whose values the row's columns hold: the event's id, times, seq,
  * session and request id — UUIDs, times and random ids that no dictionary compresses (a quarter
@@ -22,13 +29,6 @@ export interface BodyColumns {
  * come back whichever occurrence of a member was taken (a nested `"id":` with the same value, a
  * `"seq":12` matched by `"seq":1`).
  */
-interface Member {
-  name: string;
-  marker: string;
-  key: string;
-  value: (columns: BodyColumns) => string | null;
-}
-
 const MEMBERS: readonly Member[] = [
   { name: 'id', marker: '\x01', key: '"id":', value: (c) => `"${uuidText(c.uidHex)}"` },
   { name: 'occurred_at', marker: '\x02', key: '"occurred_at":', value: (c) => `"${formatMicros(c.ts)}"` },

@@ -349,7 +349,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     sql: `
       -- Bodies written from now on are zstd frames against a dictionary of the store's vocabulary
       -- (body-codec.ts): a BLOB whose first byte is the dictionary's id. Bodies already stored
-      -- stay JSON text; both read back as the same canonical JSON through event_body(body).
+      -- stay JSON text; both read back as the same canonical JSON through event_body (body-codec.ts).
       -- A dictionary is never changed or deleted while a body may use it.
       CREATE TABLE body_dictionaries (
         id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 255),

@@ -24,7 +24,6 @@ import type {
 import { Appender } from './append.js';
 import { BODY_SQL, BodyCodec } from './body-codec.js';
 import type { StoredBody } from './body-decoder.js';
-import type { BodyColumns } from './body-members.js';
 import { BulkConnection } from './bulk-connection.js';
 import { BackgroundCheckpoints } from './wal-checkpoints.js';
 import { DayRowsCache } from './day-rows-cache.js';
