@@ -63,10 +63,8 @@ export function unescapeFormula(cell: string): string {
  * the largest part of an export's CPU after JSON.parse) and csv-stringify allocated about eight
  * times as much per row (BENCHMARKS.md, "Export").
  */
-function lines(records: readonly (readonly string[])[]): string {
-  let out = '';
-  for (const cells of records) out += `${csvFormatRow(cells.map(escapeFormula))}\r\n`;
-  return out;
+function line(cells: readonly string[]): string {
+  return `${csvFormatRow(cells.map(escapeFormula))}\r\n`;
 }
 
 const text = (value: string | number | boolean | null | undefined): string =>
@@ -113,10 +111,12 @@ export function csvRecord(e: StoredEvent): string[] {
 
 /** The header line. */
 export function csvHeader(): string {
-  return lines([CSV_COLUMNS]);
+  return line(CSV_COLUMNS);
 }
 
 /** CSV lines for stored bodies. */
 export function csvLines(bodies: readonly string[]): string {
-  return bodies.length === 0 ? '' : lines(bodies.map((body) => csvRecord(JSON.parse(body) as StoredEvent)));
+  let out = '';
+  for (const body of bodies) out += line(csvRecord(JSON.parse(body) as StoredEvent));
+  return out;
 }
