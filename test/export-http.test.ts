@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StoredEvent } from '../src/domain/event.js';
 import { CSV_COLUMNS } from '../src/export/csv.js';
+import { EXPORT_ENCODERS } from '../src/export/encoder-pool.js';
 import { READ_CHUNK } from '../src/export/stream.js';
 import type { EventQuery } from '../src/domain/filter.js';
 import type { Store } from '../src/store/store.js';
@@ -79,7 +80,7 @@ describe('GET /v1/audit/export', () => {
   it('stops reading the store when the client goes away', async () => {
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = h.app.server.address() as { port: number };
-    queries.length = 0;
+    const threadReads = vi.spyOn(EXPORT_ENCODERS, 'read');
     await new Promise<void>((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port, path: '/v1/audit/export?format=csv', headers: { authorization: `Bearer ${auditor}` } }, (res) => {
         res.once('data', () => {
@@ -92,11 +93,15 @@ describe('GET /v1/audit/export', () => {
       req.end();
     });
     await sleep(500);
-    const afterHangUp = queries.length;
+    // The SQLite store's pages are read on the export threads, never through `scan`.
+    expect(queries).toEqual([]);
+    const afterHangUp = threadReads.mock.calls.length;
+    expect(afterHangUp).toBeGreaterThan(0);
     await sleep(500);
     // 30,000 events take 30,000 / READ_CHUNK reads; a client that left stops them early, and for good.
     expect(afterHangUp).toBeLessThan(30_000 / READ_CHUNK);
-    expect(queries.length).toBe(afterHangUp);
+    expect(threadReads.mock.calls.length).toBe(afterHangUp);
+    threadReads.mockRestore();
   });
 
   it('answers other requests while an export or the leaves stream', async () => {

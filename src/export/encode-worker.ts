@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
+import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import { FORMATS } from './format.js';
-import type { EncodeReply, EncodeRequest } from './encoder-pool.js';
+import type { PieceReply, PieceRequest, ReadRequest } from './encoder-pool.js';
 
 /**
  * Rows encoded into one part. Parts stay under V8's large-object size (~128 KiB), so their text
@@ -9,19 +10,30 @@ import type { EncodeReply, EncodeRequest } from './encoder-pool.js';
 const PART_ROWS = 200;
 
 /**
- * An export encoding thread (src/export/encoder-pool.ts): turns stored bodies into a format's
- * bytes. Errors go back as messages: a bad row fails its export, not the thread.
+ * An export thread (src/export/encoder-pool.ts): turns stored bodies into a format's bytes, having
+ * read them first when given a page of a scan. Errors go back as messages: a bad row or a failed
+ * read fails its export, not the thread.
  */
 const port = parentPort!;
 const utf8 = new TextEncoder();
+const scanner = new ThreadScanner();
 
-port.on('message', ({ id, format, bodies }: EncodeRequest) => {
+port.on('message', ({ id, ...request }: PieceRequest & { id: number }) => {
   try {
+    const bodies = request.kind === 'read' ? read(id, request) : request.bodies;
     const parts: Uint8Array<ArrayBuffer>[] = [];
     // Each part a fresh ArrayBuffer (never a pooled slab), so it moves to the main thread uncopied.
-    for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[format].encode(bodies.slice(i, i + PART_ROWS))));
-    port.postMessage({ id, parts } satisfies EncodeReply, parts.map((part) => part.buffer));
+    for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[request.format].encode(bodies.slice(i, i + PART_ROWS))));
+    port.postMessage({ id, parts } satisfies PieceReply, parts.map((part) => part.buffer));
   } catch (error) {
-    port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies EncodeReply);
+    port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies PieceReply);
   }
 });
+
+/** The bodies of a page of the scan below the export's snapshot, its head sent first so the next page's read can start. */
+function read(id: number, { scan, limit, after, belowSeq }: ReadRequest): string[] {
+  const rows = scanner.page(scan, limit, after);
+  const last = rows.at(-1);
+  port.postMessage({ id, head: { rows: rows.length, ...(last ? { last: { occurredUs: last.occurredUs, seq: last.seq } } : {}) } } satisfies PieceReply);
+  return rows.filter((row) => row.seq < belowSeq).map((row) => row.body);
+}

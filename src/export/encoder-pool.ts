@@ -1,29 +1,57 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../threads/start-worker.js';
+import type { CursorPosition } from '../domain/filter.js';
+import type { ThreadScan } from '../store/store.js';
 import type { ExportFormatName } from './format.js';
 
-/** One piece of an export to encode: stored bodies, in order. */
+/** A piece of an export for a thread: stored bodies to encode, or a page of a scan to read and encode. */
+export type PieceRequest = EncodeRequest | ReadRequest;
+
+/** Stored bodies to encode, in order. */
 export interface EncodeRequest {
-  id: number;
+  kind: 'encode';
   format: ExportFormatName;
   bodies: readonly string[];
 }
 
-/** The encoded bytes of a request, or why it failed. */
-export type EncodeReply = { id: number; parts: Uint8Array[] } | { id: number; error: string };
+/** A page of a scan, read on the thread's own connection; its rows with `seq` below `belowSeq` are encoded. */
+export interface ReadRequest extends ReadPage {
+  kind: 'read';
+  format: ExportFormatName;
+  scan: ThreadScan;
+}
 
-interface Pending {
-  resolve(parts: Buffer[]): void;
-  reject(error: Error): void;
+export interface ReadPage {
+  limit: number;
+  after?: CursorPosition;
+  belowSeq: number;
+}
+
+/** What a read found, sent as soon as it is read so that the next page's read can start: rows read, and the last one's position. */
+export interface ReadHead {
+  rows: number;
+  last?: CursorPosition;
+}
+
+/** A thread's answers to request `id`: a read's head first, then the encoded bytes, or why it failed. */
+export type PieceReply = { id: number } & ({ head: ReadHead } | { parts: Uint8Array[] } | { error: string });
+
+/** A read piece: its head when read, its bytes when encoded. */
+export interface ReadPiece {
+  head: Promise<ReadHead>;
+  parts: Promise<Buffer[]>;
 }
 
 /**
- * Threads that encode exports (src/export/encode-worker.ts). Parsing each stored body and
- * writing its CSV cells is most of an export's CPU; on the event loop it held ingest and queries
- * back for as long as an export ran, and capped the export at what one core encodes. The main
- * thread keeps the reading (SQLite connections and the PostgreSQL pool live there) and the
- * socket; the bodies cross to a thread and the bytes come back moved, not copied.
+ * Threads that read and encode exports (src/export/encode-worker.ts). Parsing each stored body
+ * and writing its CSV cells is most of an export's CPU, and on SQLite reading and decompressing
+ * the rows most of the rest; on the event loop they held ingest and queries back for as long as an
+ * export ran, and capped the export at what one core does. Where the store offers a thread scan
+ * (`Store.threadScan`: SQLite), a thread reads each page on a connection of its own and encodes
+ * it, and only the bytes come back; otherwise (PostgreSQL, whose pool lives on the event loop)
+ * the event loop reads and the bodies cross to a thread to be encoded. Bytes come back moved, not
+ * copied.
  *
  * A thread starts with the first piece it is given and stops after `idleMs` without work, so a
  * server that does not export runs none. Threads never keep the process alive.
@@ -33,11 +61,10 @@ export class EncoderPool {
 
   constructor(
     /**
-     * Threads at most: one core is left to the event loop, which reads and sends (on 2 cores a
-     * second thread exported no faster: BENCHMARKS.md). A piece in flight per thread keeps
-     * each busy while the next is read.
+     * Threads at most: one per core, as reading pages on threads leaves the event loop little
+     * but sending (BENCHMARKS.md). A download keeps a piece in flight per thread, and one more.
      */
-    readonly size = Math.max(1, Math.min(4, availableParallelism() - 1)),
+    readonly size = Math.max(1, Math.min(4, availableParallelism())),
     private readonly idleMs = 30_000,
   ) {}
 
@@ -46,7 +73,12 @@ export class EncoderPool {
    * export may run in parallel.
    */
   encode(format: ExportFormatName, bodies: readonly string[]): Promise<Buffer[]> {
-    return this.pick().run(format, bodies);
+    return this.pick().run({ kind: 'encode', format, bodies }).parts;
+  }
+
+  /** A page of `scan`, read and encoded in `format` by one thread. */
+  read(format: ExportFormatName, scan: ThreadScan, page: ReadPage): ReadPiece {
+    return this.pick().run({ kind: 'read', format, scan, ...page });
   }
 
   /** Threads running now. */
@@ -72,6 +104,28 @@ export class EncoderPool {
   }
 }
 
+/** A piece in flight: what settles its head (reads only) and its bytes. */
+interface Pending {
+  kind: PieceRequest['kind'];
+  head: Deferred<ReadHead>;
+  parts: Deferred<Buffer[]>;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  // Marked as handled: an encode's head is never awaited, and a read's failure is reported by its parts.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 class EncoderThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -85,7 +139,7 @@ class EncoderThread {
   ) {
     this.worker = startWorker(import.meta.url, 'encode-worker');
     this.worker.unref();
-    this.worker.on('message', (reply: EncodeReply) => this.settle(reply));
+    this.worker.on('message', (reply: PieceReply) => this.settle(reply));
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`the export encoding thread stopped (exit code ${code})`)));
   }
@@ -94,13 +148,13 @@ class EncoderThread {
     return this.pending.size;
   }
 
-  run(format: ExportFormatName, bodies: readonly string[]): Promise<Buffer[]> {
+  run(request: PieceRequest): ReadPiece {
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
-    return new Promise<Buffer[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, format, bodies } satisfies EncodeRequest);
-    });
+    const pending: Pending = { kind: request.kind, head: deferred(), parts: deferred() };
+    this.pending.set(id, pending);
+    this.worker.postMessage({ id, ...request });
+    return { head: pending.head.promise, parts: pending.parts.promise };
   }
 
   async stop(): Promise<void> {
@@ -108,12 +162,18 @@ class EncoderThread {
     await this.worker.terminate();
   }
 
-  private settle(reply: EncodeReply): void {
+  private settle(reply: PieceReply): void {
     const pending = this.pending.get(reply.id);
     if (!pending) return;
+    if ('head' in reply) return pending.head.resolve(reply.head);
     this.pending.delete(reply.id);
-    if ('error' in reply) pending.reject(new Error(`export encoding failed: ${reply.error}`));
-    else pending.resolve(reply.parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)));
+    if ('error' in reply) {
+      const error = new Error(`export ${pending.kind === 'read' ? 'reading' : 'encoding'} failed: ${reply.error}`);
+      pending.head.reject(error);
+      pending.parts.reject(error);
+    } else {
+      pending.parts.resolve(reply.parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)));
+    }
     if (this.pending.size === 0) {
       this.idleTimer = setTimeout(() => void this.stop(), this.idleMs);
       this.idleTimer.unref();
@@ -122,7 +182,10 @@ class EncoderThread {
 
   /** The thread is gone (or broken): its pieces fail and the pool forgets it. */
   private fail(error: Error): void {
-    for (const pending of this.pending.values()) pending.reject(error);
+    for (const pending of this.pending.values()) {
+      pending.head.reject(error);
+      pending.parts.reject(error);
+    }
     this.pending.clear();
     this.leave();
   }

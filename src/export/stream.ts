@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CursorPosition, EventFilter, Order } from '../domain/filter.js';
-import type { EventRow, Store } from '../store/store.js';
+import type { EventRow, Store, ThreadScan } from '../store/store.js';
 import { EXPORT_ENCODERS, type EncoderPool } from './encoder-pool.js';
-import type { ExportFormat } from './format.js';
+import type { ExportFormat, ExportFormatName } from './format.js';
 
 /**
  * Rows one keyset read asks for, and one encoding thread's piece: enough to amortise the query
@@ -54,22 +54,49 @@ export async function* readChunks(store: Store, plan: ReadPlan, signal?: AbortSi
 
 /**
  * An export as a byte stream (the format's header, then its lines). It honours back-pressure:
- * the next chunk is read from the store only when the consumer has taken the previous one, with
- * at most one chunk per encoding thread being encoded meanwhile, in order. Destroying the stream
- * (a client that went away) stops the reading.
+ * the next page is read only when the consumer has taken the previous one, with at most one page
+ * per thread being read or encoded meanwhile, in order. Where the store offers a thread scan, the
+ * threads read the pages themselves (encoder-pool.ts). Destroying the stream (a client that went
+ * away) stops the reading.
  */
 export function exportStream(store: Store, plan: ReadPlan, format: ExportFormat, encoders: EncoderPool = EXPORT_ENCODERS): Readable {
+  const scan = store.threadScan?.({ tenant: plan.tenant, filter: plan.filter, order: plan.order });
   async function* bytes(): AsyncGenerator<Buffer> {
     const header = format.header();
     if (header) yield Buffer.from(header, 'utf8');
     const encoding: Promise<Buffer[]>[] = [];
-    for await (const rows of readChunks(store, plan)) {
-      encoding.push(quiet(encoders.encode(format.name, bodiesOf(rows))));
+    const pieces = scan ? threadPieces(encoders, scan, plan, format.name) : storePieces(store, plan, format.name, encoders);
+    for await (const { parts } of pieces) {
+      encoding.push(quiet(parts));
       if (encoding.length > encoders.size) yield* await encoding.shift()!;
     }
     for (const piece of encoding) yield* await piece;
   }
   return Readable.from(bytes(), { objectMode: false });
+}
+
+/** A piece of an export on its way: its bytes once a thread has encoded them (wrapped, as an async generator awaits what it yields). */
+interface Piece {
+  parts: Promise<Buffer[]>;
+}
+
+/** Pages read here, encoded on the threads. */
+async function* storePieces(store: Store, plan: ReadPlan, format: ExportFormatName, encoders: EncoderPool): AsyncGenerator<Piece> {
+  for await (const rows of readChunks(store, plan)) yield { parts: encoders.encode(format, bodiesOf(rows)) };
+}
+
+/** Pages read and encoded on the threads: each page's read starts once the previous one's has told where it ended. */
+async function* threadPieces(encoders: EncoderPool, scan: ThreadScan, plan: ReadPlan, format: ExportFormatName): AsyncGenerator<Piece> {
+  const limit = plan.chunk ?? READ_CHUNK;
+  let after = plan.after;
+  for (;;) {
+    const { head, parts } = encoders.read(format, scan, { limit, belowSeq: plan.belowSeq, ...(after ? { after } : {}) });
+    yield { parts };
+    // A failed read stops here; its parts report the error in its turn, after the pieces before it.
+    const read = await head.catch(() => undefined);
+    if (!read || read.rows < limit) return;
+    after = read.last;
+  }
 }
 
 /** The stored bodies of rows: all the encoders read. */

@@ -3,6 +3,7 @@ import type { PreparedEvent } from '../domain/event.js';
 import type { EventFilter, EventQuery } from '../domain/filter.js';
 import type { VigilError } from '../domain/errors.js';
 import type { TileKey } from '../integrity/tiles.js';
+import type { SqliteThreadScan } from './sqlite/thread-scan.js';
 
 /** The events of one ingest request: committed all together or not at all. */
 export interface AppendRequest {
@@ -29,6 +30,12 @@ export interface EventRow {
   occurredUs: number;
   body: string;
 }
+
+/** A query of a whole log, walked page by page: everything a page read needs but its size and position. */
+export type ScanQuery = Omit<EventQuery, 'limit' | 'after'>;
+
+/** A scan a thread reads for itself (`Store.threadScan`); only the SQLite store offers them. */
+export type ThreadScan = SqliteThreadScan;
 
 export interface TreeHead {
   size: number;
@@ -218,6 +225,13 @@ export interface Store {
    * page: the store may serve them so that they do not disturb the caches of the interactive path.
    */
   scan(query: EventQuery): Promise<EventRow[]>;
+  /**
+   * Optional: `query` as a thread can read it on a connection of its own, page after page (the
+   * export's threads, src/export/encoder-pool.ts), so that a long export reads on other cores
+   * than the event loop's. Plain data. Undefined where reads go through `scan` (PostgreSQL, whose
+   * pool lives on the event loop; an in-memory database; a filter nothing can match).
+   */
+  threadScan?(query: ScanQuery): ThreadScan | undefined;
   getEvent(tenant: string, id: string): Promise<EventRow | null>;
   /** Events with `fromSeq <= seq < toSeq`, ascending, at most `limit`. Purged events are absent. */
   readBySeq(tenant: string, fromSeq: number, toSeq: number, limit: number): Promise<EventRow[]>;

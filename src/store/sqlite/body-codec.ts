@@ -4,6 +4,7 @@ import type { PreparedEvent, StoredEvent } from '../../domain/event.js';
 import { BodyDecoder, ZSTD_MAGIC, type BodyFormat, type StoredBody } from './body-decoder.js';
 import { withoutMembers, type BodyColumns } from './body-members.js';
 import { vocabularyDictionary } from './body-vocabulary.js';
+import { prepared } from './statements.js';
 
 /** zstd level for bodies: 3 compresses a few percent better than 1 for ~1 µs more per event. */
 const LEVEL = 3;
@@ -47,11 +48,20 @@ export class BodyCodec {
 
   /** Loads the store's dictionaries and registers `event_body` on `db`. */
   open(db: Database.Database): void {
-    const rows = db
-      .prepare<[], { id: number; bytes: Buffer; format: BodyFormat }>('SELECT id, bytes, format FROM body_dictionaries ORDER BY id')
-      .all();
-    for (const { id, bytes, format } of rows) this.load(id, bytes, format);
+    this.loadNewer(db);
     this.register(db);
+  }
+
+  /**
+   * Loads the dictionaries `db` holds that this codec does not (all of them the first time): a
+   * connection that only reads (thread-scan.ts) sees those the store's writer adds later.
+   */
+  loadNewer(db: Database.Database): void {
+    const rows = prepared<[number], { id: number; bytes: Buffer; format: BodyFormat }>(
+      db,
+      'SELECT id, bytes, format FROM body_dictionaries WHERE id > ? ORDER BY id',
+    ).all(this.current?.id ?? 0);
+    for (const { id, bytes, format } of rows) this.load(id, bytes, format);
   }
 
   /** Makes `BODY_SQL` available to statements on `db`. */

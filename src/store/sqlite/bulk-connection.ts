@@ -4,6 +4,14 @@ import type { BodyCodec } from './body-codec.js';
 /** Page cache of the bulk connection: enough for index pages, too small to hold table data. */
 const BULK_CACHE_KIB = 2048;
 
+/** A read-only connection to the store at `path` for bulk reads, here or on another thread (thread-scan.ts). */
+export function openBulkReader(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${BULK_CACHE_KIB}`);
+  return db;
+}
+
 /**
  * A second, read-only connection to the store's file for bulk reads (exports, archives). A 1M-row
  * export reads ~1 GB of pages; through the main connection it would fill that connection's 64 MiB
@@ -23,9 +31,7 @@ export class BulkConnection {
   get(): Database.Database {
     if (this.path === ':memory:') return this.main;
     if (!this.db) {
-      this.db = new Database(this.path, { readonly: true, fileMustExist: true });
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma(`cache_size = -${BULK_CACHE_KIB}`);
+      this.db = openBulkReader(this.path);
       this.bodies.register(this.db);
     }
     return this.db;

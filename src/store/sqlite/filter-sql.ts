@@ -98,7 +98,7 @@ export class FilterCompiler {
   }
 
   /** The WHERE clause (without keyset and order) for `query`, or null when nothing can match. */
-  compile(tenantId: number, query: EventQuery): CompiledFilter | null {
+  compile(tenantId: number, query: Pick<EventQuery, 'filter'>): CompiledFilter | null {
     const parts: Where[] = [{ sql: 'tenant_id = ?', params: [tenantId] }];
     const add = (part: Where | null): boolean => {
       if (part === null) return false;

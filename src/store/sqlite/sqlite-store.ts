@@ -15,6 +15,7 @@ import type {
   JobUpdate,
   PurgeRange,
   RetentionSettings,
+  ScanQuery,
   Store,
   Summaries,
   SummaryCounts,
@@ -23,19 +24,19 @@ import type {
 } from '../store.js';
 import { Appender } from './append.js';
 import { BODY_SQL, BodyCodec } from './body-codec.js';
-import type { StoredBody } from './body-decoder.js';
 import { BulkConnection } from './bulk-connection.js';
 import { BackgroundCheckpoints } from './wal-checkpoints.js';
 import { DayRowsCache } from './day-rows-cache.js';
-import { daysOf } from './days.js';
 import { Dictionary } from './dictionary.js';
 import { FilterCompiler } from './filter-sql.js';
 import { SqliteJobs } from './jobs.js';
 import { migrate } from './migrations.js';
+import { readPage, scanPage, type CompiledScan, type PageRead } from './page-reader.js';
 import { SqliteRetention } from './retention.js';
-import { rowIdSql, SEQ_RANGE } from './row-ids.js';
+import { SEQ_RANGE } from './row-ids.js';
 import { prepared } from './statements.js';
 import { SqliteSummaries } from './summary.js';
+import type { SqliteThreadScan } from './thread-scan.js';
 import { TreeCache } from './tree-cache.js';
 import { uuidBytes } from './uuids.js';
 
@@ -73,10 +74,9 @@ interface KeyRow {
 }
 
 const ROW_COLUMNS = `seq, ts AS occurredUs, ${BODY_SQL} AS body`;
-/** A scan's columns: the body as stored and the columns it leaves out, decoded in JavaScript (1–2 µs per row less than in SQL). */
-const SCAN_COLUMNS = 'seq, ts, body, lower(hex(uid)), session_id, request_id, received_lag_us';
-/** A row of `SCAN_COLUMNS`, read raw: an array costs less than an object of seven members. */
-type ScanRow = [seq: number, ts: number, body: StoredBody, uidHex: string, sessionId: string | null, requestId: string | null, receivedLagUs: number | null];
+
+/** Openings of SQLite stores in this process, to tell them apart. */
+let openings = 0;
 
 /** Events stored as text before the body dictionary is built: enough to see a deployment's vocabulary. */
 const BODY_DICTIONARY_AFTER = 2_000;
@@ -106,10 +106,13 @@ export class SqliteStore implements Store, Summaries {
   private summaries!: SqliteSummaries;
   /** Absent for an in-memory database, which has no write-ahead log. */
   private checkpoints: BackgroundCheckpoints | undefined;
+  /** Which opening of the file this is: threads that read it keep a connection per opening (thread-scan.ts). */
+  private opened = 0;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
   async open(): Promise<void> {
+    this.opened = ++openings;
     this.db = new Database(this.options.path);
     this.db.pragma('journal_mode = WAL');
     const synchronous = this.options.synchronous ?? 'FULL';
@@ -154,65 +157,36 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async query(query: EventQuery): Promise<EventRow[]> {
-    return this.select<EventRow>(this.db, query, ROW_COLUMNS);
+    const read = this.pageRead(query);
+    return read ? guard(() => readPage<EventRow>(this.db, read, ROW_COLUMNS)) : [];
   }
 
   async scan(query: EventQuery): Promise<EventRow[]> {
-    const rows = this.select<ScanRow>(this.bulk.get(), query, SCAN_COLUMNS, true);
-    return rows.map(([seq, ts, body, uidHex, sessionId, requestId, receivedLagUs]) => ({
-      seq,
-      occurredUs: ts,
-      body: this.bodies.decode(body, { uidHex, ts, seq, sessionId, requestId, receivedLagUs }),
-    }));
+    const read = this.pageRead(query);
+    return read ? guard(() => scanPage(this.bulk.get(), read, this.bodies)) : [];
   }
 
-  /** One page of `query`, read through `db` (the main or the bulk connection). */
-  private select<Row>(db: Database.Database, query: EventQuery, columns: string, raw = false): Row[] {
+  threadScan(query: ScanQuery): SqliteThreadScan | undefined {
+    if (this.options.path === ':memory:') return undefined;
+    const read = this.compile(query);
+    return read ? { path: this.options.path, opened: this.opened, read } : undefined;
+  }
+
+  /** One page of `query`, or null when it can match nothing. */
+  private pageRead(query: EventQuery): PageRead | null {
+    const scan = this.compile(query);
+    return scan && { ...scan, limit: query.limit, ...(query.after ? { after: query.after } : {}) };
+  }
+
+  /** `query` with its filter compiled, or null when it can match nothing (no such tenant, say). */
+  private compile(query: ScanQuery): CompiledScan | null {
     const tenantId = this.dict.findTenant(query.tenant);
-    if (tenantId === undefined) return [];
+    if (tenantId === undefined) return null;
     const where = this.filters.compile(tenantId, query);
-    if (where === null) return [];
-    const dir = query.order === 'asc' ? 'ASC' : 'DESC';
-    const params = [...where.params];
-    let sql = where.sql;
-    if (query.after) {
-      sql += ` AND (ts, rid) ${query.order === 'asc' ? '>' : '<'} (?, ${rowIdSql('?', '?')})`;
-      params.push(query.after.occurredUs, tenantId, query.after.seq);
-    }
-    const page = (from: string, daySql: string, dayParams: number[], limit: number): Row[] =>
-      guard(() =>
-        prepared(db, `SELECT ${columns} FROM ${from} WHERE ${sql}${daySql} ORDER BY ts ${dir}, rid ${dir} LIMIT ?`).raw(raw).all(
-          ...params,
-          ...dayParams,
-          limit,
-        ),
-      ) as Row[];
-    if (where.dayIndex === null) return page('events', '', [], query.limit);
-    // One seek per day of the range, in the page's order, until the page is full. The index is
-    // named: without statistics the planner may take the time index for its order, and read the
-    // whole range again for each day.
-    const rows: Row[] = [];
-    for (const day of this.pageDays(db, tenantId, query)) {
-      rows.push(...page(`events INDEXED BY ${where.dayIndex}`, ' AND day = ?', [day], query.limit - rows.length));
-      if (rows.length >= query.limit) break;
-    }
-    return rows;
-  }
-
-  /** The days a page of `query` may read, in its order: its range, the cursor and the tenant's first and last events bound them. */
-  private pageDays(db: Database.Database, tenantId: number, query: EventQuery): number[] {
-    const edge = (order: 'ASC' | 'DESC') =>
-      prepared<[number], { ts: number }>(db, `SELECT ts FROM events WHERE tenant_id = ? ORDER BY ts ${order} LIMIT 1`).get(tenantId)?.ts;
-    const [first, last] = [edge('ASC'), edge('DESC')];
-    if (first === undefined || last === undefined) return [];
+    if (where === null) return null;
     const { fromUs, toUs } = query.filter;
-    let lo = Math.max(first, fromUs ?? first);
-    let hi = Math.min(last, toUs === undefined ? last : toUs - 1);
-    if (query.after && query.order === 'asc') lo = Math.max(lo, query.after.occurredUs);
-    if (query.after && query.order !== 'asc') hi = Math.min(hi, query.after.occurredUs);
-    if (lo > hi) return [];
-    const days = daysOf(lo, hi + 1);
-    return query.order === 'asc' ? days : days.reverse();
+    const range = { ...(fromUs === undefined ? {} : { fromUs }), ...(toUs === undefined ? {} : { toUs }) };
+    return { tenantId, where, range, order: query.order };
   }
 
   async getEvent(tenant: string, id: string): Promise<EventRow | null> {

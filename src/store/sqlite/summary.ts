@@ -77,7 +77,7 @@ export class SqliteSummaries {
   }
 
   private reader(tenantId: number, tenant: string): SummaryReader {
-    const compile = (filter: EventFilter): Where | null => this.filters.compile(tenantId, { tenant, filter, order: 'asc', limit: 0 });
+    const compile = (filter: EventFilter): Where | null => this.filters.compile(tenantId, { filter });
     const rollup = (s: RollupSelect, sql: (rows: string, where: string) => string): number[][] => {
       const where = compile(s.filter);
       if (where === null) return [];
