@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { csvLines } from '../src/export/csv.js';
-import { EncoderPool } from '../src/export/encoder-pool.js';
+import { EncoderPool, EXPORT_ENCODERS } from '../src/export/encoder-pool.js';
+import { FileDestination } from '../src/export/destinations/file.js';
+import { NO_FILES, writeFiles, type FilesProgress, type FilesSpec } from '../src/export/file-writer.js';
 import { FORMATS } from '../src/export/format.js';
 import { jsonlLines } from '../src/export/jsonl.js';
 import { exportStream, type ReadPlan } from '../src/export/stream.js';
@@ -231,6 +233,40 @@ describe('export encoding threads', () => {
       expect(first).toBe(firstStored);
       expect(second).toBe(secondStored);
       expect(second).not.toBe(first);
+    });
+
+    it('write a job\'s files as reading through `scan` writes them: the same cuts, bytes, seqs and resume points', async () => {
+      // The rows fit one chunk of `scan`'s reads, whose chunk ends would otherwise cut pieces shorter.
+      const reads = vi.spyOn(EXPORT_ENCODERS, 'read');
+      const written = async (s: Store, name: string, start = NO_FILES) => {
+        const destination = new FileDestination({ type: 'file', name, directory: path.join(dir, name), prefix: '' });
+        const spec: FilesSpec = {
+          plan: { tenant: T, filter: { success: true }, belowSeq: 300 },
+          format: FORMATS.csv,
+          gzip: false,
+          splitBytes: 20_000,
+          keyOf: (n) => `part-${n}`,
+        };
+        const saved: FilesProgress[] = [];
+        const end = await writeFiles(s, destination, spec, start, async (p) => void saved.push(p), new AbortController().signal);
+        const bytes = end.files.slice(start.files.length).map((file) => readFileSync(path.join(dir, name, file.key), 'utf8'));
+        return { end, saved, bytes };
+      };
+      const threads = await written(store, 'threads');
+      expect(reads.mock.calls.length).toBeGreaterThan(threads.end.files.length);
+      reads.mockRestore();
+      const here = await written(throughScan(store), 'here');
+      expect(threads.end.files.length).toBeGreaterThan(2);
+      expect(threads.end).toEqual(here.end);
+      expect(threads.saved).toEqual(here.saved);
+      expect(threads.bytes).toEqual(here.bytes);
+      // Every row once, below the snapshot, and a resume after the second file writes the rest as they were.
+      const rows = threads.bytes.flatMap((text) => text.split('\r\n').slice(1, -1));
+      expect(rows).toHaveLength(threads.end.rows);
+      expect(Math.max(...threads.end.files.map((file) => file.seq_max))).toBeLessThan(300);
+      const resumed = await written(store, 'resumed', threads.saved[1]);
+      expect(resumed.end).toEqual(threads.end);
+      expect(resumed.bytes).toEqual(threads.bytes.slice(2));
     });
 
     it('fail a read with a message that says so, and keep the thread', async () => {

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import { FORMATS } from './format.js';
-import type { PieceReply, PieceRequest, ReadRequest } from './encoder-pool.js';
+import type { PieceReply, PieceRequest, ReadHead, ReadRequest } from './encoder-pool.js';
 
 /**
  * Rows encoded into one part. Parts stay under V8's large-object size (~128 KiB), so their text
@@ -33,7 +33,17 @@ port.on('message', ({ id, ...request }: PieceRequest & { id: number }) => {
 /** The bodies of a page of the scan below the export's snapshot, its head sent first so the next page's read can start. */
 function read(id: number, { scan, limit, after, belowSeq }: ReadRequest): string[] {
   const rows = scanner.page(scan, limit, after);
+  const bodies: string[] = [];
+  const head: ReadHead = { rows: rows.length, kept: 0 };
+  for (const { seq, body } of rows) {
+    if (seq >= belowSeq) continue;
+    bodies.push(body);
+    head.seqMin = Math.min(head.seqMin ?? seq, seq);
+    head.seqMax = Math.max(head.seqMax ?? seq, seq);
+  }
+  head.kept = bodies.length;
   const last = rows.at(-1);
-  port.postMessage({ id, head: { rows: rows.length, ...(last ? { last: { occurredUs: last.occurredUs, seq: last.seq } } : {}) } } satisfies PieceReply);
-  return rows.filter((row) => row.seq < belowSeq).map((row) => row.body);
+  if (last) head.last = { occurredUs: last.occurredUs, seq: last.seq };
+  port.postMessage({ id, head } satisfies PieceReply);
+  return bodies;
 }

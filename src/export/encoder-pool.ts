@@ -28,10 +28,16 @@ export interface ReadPage {
   belowSeq: number;
 }
 
-/** What a read found, sent as soon as it is read so that the next page's read can start: rows read, and the last one's position. */
+/** What a read found, sent as soon as it is read so that the next page's read can start. */
 export interface ReadHead {
+  /** Rows the page read. */
   rows: number;
+  /** Where the next page starts: the position of the last row read. */
   last?: CursorPosition;
+  /** The rows below the snapshot, which are encoded, and their lowest and highest seq (a job's manifest lists them). */
+  kept: number;
+  seqMin?: number;
+  seqMax?: number;
 }
 
 /** A thread's answers to request `id`: a read's head first, then the encoded bytes, or why it failed. */

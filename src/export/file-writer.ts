@@ -3,9 +3,9 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { CursorPosition } from '../domain/filter.js';
-import type { EventRow, Store } from '../store/store.js';
+import type { EventRow, Store, ThreadScan } from '../store/store.js';
 import type { Destination } from './destinations/destination.js';
-import type { ExportFormat } from './format.js';
+import type { ExportFormat, ExportFormatName } from './format.js';
 import { EXPORT_ENCODERS } from './encoder-pool.js';
 import { bodiesOf, positionOf, readChunks, type ReadPlan } from './stream.js';
 
@@ -59,15 +59,21 @@ export async function writeFiles(
   save: (progress: FilesProgress) => Promise<void>,
   signal: AbortSignal,
 ): Promise<FilesProgress> {
-  const rows = new RowReader(readChunks(store, { ...spec.plan, order: 'asc', ...(start.after ? { after: start.after } : {}) }, signal));
+  const plan: ReadPlan = { ...spec.plan, order: 'asc', ...(start.after ? { after: start.after } : {}) };
+  const scan = store.threadScan?.({ tenant: plan.tenant, filter: plan.filter, order: plan.order });
+  const rows: PieceSource = scan ? new ThreadPieces(scan, spec.format.name, plan, signal) : new StorePieces(readChunks(store, plan, signal), spec.format.name);
+  const header = spec.format.header();
   let progress = start;
-  while (await rows.more()) {
+  for (;;) {
     signal.throwIfAborted();
+    // A file is begun only once its first rows are read: the last file is never empty.
+    const first = await rows.take(piecesRows(spec, Buffer.byteLength(header), FIRST_ROW_BYTES));
+    if (!first) break;
     const n = progress.files.length + 1;
     const key = `${spec.keyOf(n)}.${spec.format.extension}${spec.gzip ? '.gz' : ''}`;
     const file = new FileStats();
     const meter = new Meter();
-    const source = Readable.from(fileContent(rows, spec, file), { objectMode: false });
+    const source = Readable.from(fileContent(header, first, rows, spec, file), { objectMode: false });
     const body = spec.gzip ? pipeline(source, createGzip(), meter, () => undefined) : pipeline(source, meter, () => undefined);
     await destination.put(key, body, spec.gzip ? 'application/gzip' : spec.format.contentType, signal);
     const entry: FileEntry = { key, rows: file.rows, bytes: meter.bytes, sha256: meter.digest(), seq_min: file.seqMin, seq_max: file.seqMax };
@@ -82,23 +88,26 @@ export async function writeFiles(
   return progress;
 }
 
-/** The text of one file: header, then rows until the split size; records what it wrote. */
-async function* fileContent(rows: RowReader, spec: FilesSpec, file: FileStats): AsyncGenerator<Buffer> {
-  const header = spec.format.header();
+/** A guess of the bytes of a row before any is encoded. */
+const FIRST_ROW_BYTES = 512;
+
+/** Rows per piece: as many as should fit in what is left of the file, from the size of the rows so far. */
+function piecesRows(spec: FilesSpec, size: number, rowBytes: number): number {
+  return Math.min(1000, Math.max(1, Math.floor((spec.splitBytes - size) / rowBytes)));
+}
+
+/** The text of one file: header, then rows from `first` on until the split size; records what it wrote. */
+async function* fileContent(header: string, first: EncodedPiece, rows: PieceSource, spec: FilesSpec, file: FileStats): AsyncGenerator<Buffer> {
   let size = Buffer.byteLength(header);
   if (header) yield Buffer.from(header, 'utf8');
-  // Rows per piece: as many as should fit in what is left, from the size of the rows so far.
-  let rowBytes = 512;
-  while (size < spec.splitBytes) {
-    const want = Math.min(1000, Math.max(1, Math.floor((spec.splitBytes - size) / rowBytes)));
-    const piece = await rows.take(want);
-    if (piece.length === 0) return;
-    const parts = await EXPORT_ENCODERS.encode(spec.format.name, bodiesOf(piece));
-    const bytes = parts.reduce((sum, part) => sum + part.length, 0);
+  let piece: EncodedPiece | null = first;
+  while (piece) {
+    const bytes = piece.parts.reduce((sum, part) => sum + part.length, 0);
     size += bytes;
-    rowBytes = Math.max(1, Math.ceil(bytes / piece.length));
     file.add(piece);
-    yield* parts;
+    yield* piece.parts;
+    if (size >= spec.splitBytes) return;
+    piece = await rows.take(piecesRows(spec, size, Math.max(1, Math.ceil(bytes / piece.rows))));
   }
 }
 
@@ -108,13 +117,11 @@ class FileStats {
   seqMax = -1;
   last: CursorPosition | null = null;
 
-  add(rows: readonly EventRow[]): void {
-    for (const row of rows) {
-      this.seqMin = Math.min(this.seqMin, row.seq);
-      this.seqMax = Math.max(this.seqMax, row.seq);
-    }
-    this.rows += rows.length;
-    this.last = positionOf(rows[rows.length - 1]!);
+  add(piece: EncodedPiece): void {
+    this.seqMin = Math.min(this.seqMin, piece.seqMin);
+    this.seqMax = Math.max(this.seqMax, piece.seqMax);
+    this.rows += piece.rows;
+    this.last = piece.last;
   }
 }
 
@@ -134,15 +141,33 @@ class Meter extends Transform {
   }
 }
 
-/** Hands out rows from chunked reads in pieces of any size. */
-class RowReader {
+/** Rows of an export, encoded, in pieces of about the size asked for (files are cut at row boundaries by size). */
+interface PieceSource {
+  /** The next rows, at most `want` of them, encoded; null when none remain. */
+  take(want: number): Promise<EncodedPiece | null>;
+}
+
+interface EncodedPiece {
+  rows: number;
+  seqMin: number;
+  seqMax: number;
+  /** Where the next piece starts. */
+  last: CursorPosition;
+  parts: Buffer[];
+}
+
+/** Pieces read here, through `Store.scan` in chunks, and encoded on the export threads. */
+class StorePieces implements PieceSource {
   private buffer: EventRow[] = [];
   private index = 0;
   private ended = false;
 
-  constructor(private readonly chunks: AsyncGenerator<EventRow[]>) {}
+  constructor(
+    private readonly chunks: AsyncGenerator<EventRow[]>,
+    private readonly format: ExportFormatName,
+  ) {}
 
-  async more(): Promise<boolean> {
+  private async more(): Promise<boolean> {
     if (this.index < this.buffer.length) return true;
     if (this.ended) return false;
     const next = await this.chunks.next();
@@ -155,11 +180,42 @@ class RowReader {
     return this.buffer.length > 0 || this.more();
   }
 
-  async take(n: number): Promise<EventRow[]> {
-    if (!(await this.more())) return [];
-    const out = this.buffer.slice(this.index, this.index + n);
-    this.index += out.length;
-    return out;
+  async take(want: number): Promise<EncodedPiece | null> {
+    if (!(await this.more())) return null;
+    const rows = this.buffer.slice(this.index, this.index + want);
+    this.index += rows.length;
+    const seqs = rows.map((row) => row.seq);
+    const parts = await EXPORT_ENCODERS.encode(this.format, bodiesOf(rows));
+    return { rows: rows.length, seqMin: Math.min(...seqs), seqMax: Math.max(...seqs), last: positionOf(rows[rows.length - 1]!), parts };
+  }
+}
+
+/** Pieces read and encoded on the export threads (`Store.threadScan`), one page of the size asked for at a time. */
+class ThreadPieces implements PieceSource {
+  private after: CursorPosition | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly scan: ThreadScan,
+    private readonly format: ExportFormatName,
+    private readonly plan: ReadPlan,
+    private readonly signal: AbortSignal,
+  ) {
+    this.after = plan.after;
+  }
+
+  /** The next page of up to `want` rows that holds rows below the snapshot; null at the end. */
+  async take(want: number): Promise<EncodedPiece | null> {
+    while (!this.ended) {
+      this.signal.throwIfAborted();
+      const page = EXPORT_ENCODERS.read(this.format, this.scan, { limit: want, belowSeq: this.plan.belowSeq, ...(this.after ? { after: this.after } : {}) });
+      const head = await page.head;
+      const parts = await page.parts;
+      this.ended = head.rows < want;
+      if (head.last) this.after = head.last;
+      if (head.kept > 0) return { rows: head.kept, seqMin: head.seqMin!, seqMax: head.seqMax!, last: head.last!, parts };
+    }
+    return null;
   }
 }
 
