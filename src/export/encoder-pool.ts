@@ -22,6 +22,7 @@ export interface ReadRequest extends ReadPage {
   scan: ThreadScan;
 }
 
+/** Which page: at most `limit` rows after `after`, of which those below the export's snapshot are kept. */
 export interface ReadPage {
   limit: number;
   after?: CursorPosition;
