@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,4 +86,25 @@ describe('crash durability', () => {
     expect(missing).toEqual([]);
     await server.stop();
   }, 120_000);
+
+  it('leaves no write-ahead log after a clean stop, an export\'s threads included', async () => {
+    const server = await startServer();
+    const key = async (role: string) => {
+      const res = await fetch(`${server.url}/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `stop-${role}`, role, tenant: 'stop' }),
+      });
+      return ((await res.json()) as { secret: string }).secret;
+    };
+    const events = Array.from({ length: 50 }, () => ({ action: 'secret.read', actor: { type: 'user', id: 'u_stop' } }));
+    expect((await post(server.url, await key('writer'), { events })).status).toBe(201);
+    // The export's threads read the store on connections of their own, and outlive the download by 30 s.
+    const exported = await fetch(`${server.url}/v1/audit/export?format=jsonl`, { headers: { authorization: `Bearer ${await key('auditor')}` } });
+    const lines = (await exported.text()).trim().split('\n');
+    expect(lines.filter((line) => line.includes('"action":"secret.read"'))).toHaveLength(50);
+    await server.stop();
+    expect(server.child.exitCode).toBe(0);
+    expect(existsSync(path.join(dir, 'vigil.db-wal'))).toBe(false);
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { bootstrapAdminKey } from '../auth/bootstrap.js';
 import type { Config } from '../config/config.js';
+import { EXPORT_ENCODERS } from '../export/encoder-pool.js';
 import { loadBackgroundOptions } from '../export/jobs/background.js';
 import { buildApp } from '../http/app.js';
 import { createLogger } from '../http/logger.js';
@@ -54,6 +55,8 @@ export async function serve(config: Config): Promise<void> {
     await services.checkpointer.stop();
     await app.close();
     await ingestor.drain();
+    // The export threads' connections first: the store's is then the last, which removes the write-ahead log.
+    await EXPORT_ENCODERS.close();
     await store.close();
     // The request log is written in batches: its last lines first, unless standard output no longer drains.
     setTimeout(() => process.exit(0), 2_000).unref();
