@@ -73,10 +73,10 @@ export class SqliteSummaries {
 
   summarize(q: SummaryQuery): Promise<SummaryCounts> {
     const tenantId = this.dict.findTenant(q.tenant);
-    return summarize(q, tenantId === undefined ? null : this.reader(tenantId, q.tenant));
+    return summarize(q, tenantId === undefined ? null : this.reader(tenantId));
   }
 
-  private reader(tenantId: number, tenant: string): SummaryReader {
+  private reader(tenantId: number): SummaryReader {
     const compile = (filter: EventFilter): Where | null => this.filters.compile(tenantId, { filter });
     const rollup = (s: RollupSelect, sql: (rows: string, where: string) => string): number[][] => {
       const where = compile(s.filter);
