@@ -68,10 +68,12 @@ export class EncoderPool {
 
   constructor(
     /**
-     * Threads at most: one per core, as reading pages on threads leaves the event loop little
-     * but sending (BENCHMARKS.md). A download keeps a piece in flight per thread, and one more.
+     * Threads at most: one per core but the event loop's. Each costs ~15–25 MB of memory while it
+     * runs; on two cores a second one gained an export at most ~10% and took the server past
+     * 200 MB when it exported after an ingest burst (BENCHMARKS.md, ninth round). A download
+     * keeps a piece in flight per thread, and one more.
      */
-    readonly size = Math.max(1, Math.min(4, availableParallelism())),
+    readonly size = Math.max(1, Math.min(4, availableParallelism() - 1)),
     private readonly idleMs = 30_000,
   ) {}
 
