@@ -435,6 +435,15 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
         expect((await store.latestCheckpoint('cp2'))?.note).toBe('other');
         expect(await store.tenants()).toContain('cp');
       });
+
+      it('gives every tenant with events and its tree size in one read', async () => {
+        await appendOne(preparedEvent({ tenant: 'sizes-a' }), preparedEvent({ tenant: 'sizes-a' }));
+        await appendOne(preparedEvent({ tenant: 'sizes-b' }));
+        const sizes = await store.treeSizes();
+        expect([sizes.get('sizes-a'), sizes.get('sizes-b'), sizes.get('no-such-tenant')]).toEqual([2, 1, undefined]);
+        for (const tenant of await store.tenants()) expect(sizes.get(tenant)).toBe((await store.treeHead(tenant)).size);
+        expect([...sizes.keys()].sort()).toEqual((await store.tenants()).sort());
+      });
     });
 
     describe('keys and secrets', () => {

@@ -245,6 +245,11 @@ export interface Store {
   latestCheckpoint(tenant: string): Promise<CheckpointRecord | null>;
   /** Tenants that have at least one event, for background jobs (checkpointing, retention). */
   tenants(): Promise<string[]>;
+  /**
+   * The tree size of every tenant that has at least one event, in one read: the checkpointer's
+   * sweep, every second, asks it rather than each tenant's head (a query per tenant on PostgreSQL).
+   */
+  treeSizes(): Promise<Map<string, number>>;
 
   insertKey(key: ApiKeyRecord): Promise<void>;
   findKey(id: string): Promise<ApiKeyRecord | null>;

@@ -195,6 +195,15 @@ export class PostgresStore implements Store {
     });
   }
 
+  async treeSizes(): Promise<Map<string, number>> {
+    return guard(async () => {
+      const { rows } = await this.pool.query<{ name: string; size: number }>(
+        'SELECT t.name, h.size FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0',
+      );
+      return new Map(rows.map((r) => [r.name, r.size]));
+    });
+  }
+
   async insertKey(key: ApiKeyRecord): Promise<void> {
     await guard(() =>
       this.pool.query(

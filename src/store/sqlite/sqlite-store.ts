@@ -243,6 +243,11 @@ export class SqliteStore implements Store, Summaries {
       .map((r) => r.name);
   }
 
+  async treeSizes(): Promise<Map<string, number>> {
+    const sql = 'SELECT t.name, h.size FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0';
+    return new Map(prepared<[], { name: string; size: number }>(this.db, sql).all().map((r) => [r.name, r.size]));
+  }
+
   async insertKey(key: ApiKeyRecord): Promise<void> {
     guard(() =>
       prepared(
