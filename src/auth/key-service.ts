@@ -3,6 +3,7 @@ import { invalid, VigilError } from '../domain/errors.js';
 import type { Actor, EventInput } from '../domain/event.js';
 import type { Store } from '../store/store.js';
 import { generateApiKey, hashSecret, type NewApiKey } from './api-key.js';
+import type { KeyCache } from './key-cache.js';
 import { readTenant, requirePermission, writeTenant, type Principal } from './principal.js';
 
 /** Where Vigil records its own changes: an event is appended to a tenant's log, durably. */
@@ -43,6 +44,8 @@ export class KeyService {
   constructor(
     private readonly store: Store,
     private readonly sink: EventSink,
+    /** The request path's cache of keys, told of each revocation here. */
+    private readonly cache?: Pick<KeyCache, 'forget'>,
   ) {}
 
   /** Creates a key; the returned `token` is the only time the secret exists outside the caller. */
@@ -76,7 +79,9 @@ export class KeyService {
     if (record.revokedAt !== null) return keyView(record);
     const revokedAt = new Date().toISOString();
     await this.sink.record(record.tenant ?? PLATFORM_TENANT, keyEvent('vigil.key.revoked', record, principalActor(principal)));
-    if (!(await this.store.revokeKey(id, revokedAt))) {
+    const revoked = await this.store.revokeKey(id, revokedAt);
+    this.cache?.forget(id);
+    if (!revoked) {
       // Revoked concurrently by another request: the result is the same.
       const now = await this.store.findKey(id);
       return keyView(now ?? { ...record, revokedAt });

@@ -20,6 +20,7 @@
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { KeyCache } from '../auth/key-cache.js';
 import { KeyService } from '../auth/key-service.js';
 import { ViewerTokenService } from '../auth/viewer-token-service.js';
 import { buildBackground, type Background, type BackgroundOptions } from '../export/jobs/background.js';
@@ -77,6 +78,7 @@ export interface AppServices {
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; services: AppServices }> {
   const secrets = await loadServerSecrets(deps.store);
   const ingest = new IngestService(deps.ingestor, secrets);
+  const keyCache = new KeyCache(deps.store);
   const checkpointer = new Checkpointer({
     store: deps.store,
     signer: deps.integrity?.signer ?? generateSigner('vigil'),
@@ -86,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   });
   const services: AppServices = {
     ingest,
-    keys: new KeyService(deps.store, ingest),
+    keys: new KeyService(deps.store, ingest, keyCache),
     query: new QueryService(deps.store, secrets.cursorKey),
     background: buildBackground(deps.store, ingest, (tenant, size) => checkpointer.covering(tenant, size), {
       ...(deps.logger ? { logger: deps.logger } : {}),
@@ -125,13 +127,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     return app.swagger();
   });
   healthRoutes(app, deps.store);
-  const sessions = new SessionStore(deps.store, Date.now, secrets.viewerTokenKey);
+  const sessions = new SessionStore(keyCache, Date.now, secrets.viewerTokenKey);
   await sessionRoutes(app, sessions);
   await dashboardRoutes(app);
 
   await app.register(async function v1(api) {
     api.decorateRequest('principal', null as never);
-    api.addHook('onRequest', authHook(deps.store, sessions, secrets.viewerTokenKey));
+    api.addHook('onRequest', authHook(keyCache, sessions, secrets.viewerTokenKey));
     // Audit data and key listings must not linger in shared caches.
     api.addHook('onSend', async function noStore(_request, reply) {
       reply.header('cache-control', 'no-store');

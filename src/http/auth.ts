@@ -17,7 +17,7 @@ declare module 'fastify' {
  * With `sessions`, a dashboard session cookie stands in for the key on reads (GET, HEAD); with
  * `viewerTokenKey`, viewer tokens are accepted as well as keys.
  */
-export function authHook(store: Store, sessions?: SessionStore, viewerTokenKey?: Uint8Array): (request: FastifyRequest) => Promise<void> {
+export function authHook(store: Pick<Store, 'findKey'>, sessions?: SessionStore, viewerTokenKey?: Uint8Array): (request: FastifyRequest) => Promise<void> {
   return async function authenticateRequest(request) {
     try {
       const session = sessions ? await sessionPrincipal(sessions, request) : null;
