@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import type { ApiKeyRecord } from '../domain/access.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { KeyCache } from './key-cache.js';
@@ -18,7 +18,7 @@ const key = (id: string): ApiKeyRecord => ({
 describe('KeyCache', () => {
   let store: SqliteStore;
   let now: number;
-  let reads: ReturnType<typeof vi.spyOn>;
+  let reads: MockInstance<SqliteStore['findKey']>;
   let cache: KeyCache;
 
   beforeEach(async () => {

@@ -197,13 +197,15 @@ export class Checkpointer {
 
   /**
    * The latest stored checkpoint, and a new one signed over the tree now when it grew (not yet
-   * stored). Throws IntegrityAlarm when the tree does not extend the latest checkpoint.
+   * stored). Throws IntegrityAlarm when the tree does not extend the latest checkpoint. The head
+   * is read after the checkpoint: read before, a checkpoint another server signed in between
+   * could be larger than it, and be taken for a truncated log.
    */
   private async nextCheckpoint(tenant: string): Promise<{ latest: CheckpointRecord | null; fresh: CheckpointRecord | null }> {
     const { store, signer } = this.options;
+    const latest = await store.latestCheckpoint(tenant);
     const head = await store.treeHead(tenant);
     if (head.size === 0) return { latest: null, fresh: null };
-    const latest = await store.latestCheckpoint(tenant);
     if (latest) {
       const previous = parseCheckpoint(parseNote(latest.note).text);
       await this.checkExtends(tenant, previous, head);
