@@ -1,10 +1,11 @@
 import type { ApiKeyRecord } from '../domain/access.js';
+import { BoundedCache } from '../domain/bounded-cache.js';
 import type { Store } from '../store/store.js';
 
 /** How long a key read from the store answers for it: the longest a revocation made by another server sharing the store takes to reach this one. */
-export const KEY_CACHE_MS = 1_000;
+const KEY_CACHE_MS = 1_000;
 
-/** Keys remembered at most: more, and the oldest are read again. */
+/** Keys remembered at most: past it, all are read again. */
 const MAX_KEYS = 10_000;
 
 /**
@@ -16,7 +17,7 @@ const MAX_KEYS = 10_000;
  * checked against the time of each request, not of the read.
  */
 export class KeyCache implements Pick<Store, 'findKey'> {
-  private readonly keys = new Map<string, { record: ApiKeyRecord; readAt: number }>();
+  private readonly keys = new BoundedCache<string, { record: ApiKeyRecord; readAt: number }>(MAX_KEYS);
 
   constructor(
     private readonly store: Pick<Store, 'findKey'>,
@@ -29,11 +30,8 @@ export class KeyCache implements Pick<Store, 'findKey'> {
     if (cached && this.now() - cached.readAt < this.ttlMs) return cached.record;
     const readAt = this.now();
     const record = await this.store.findKey(id);
-    this.keys.delete(id);
-    if (record) {
-      if (this.keys.size >= MAX_KEYS) this.keys.delete(this.keys.keys().next().value!);
-      this.keys.set(id, { record, readAt });
-    }
+    if (record) this.keys.set(id, { record, readAt });
+    else this.keys.delete(id);
     return record;
   }
 

@@ -243,7 +243,7 @@ export interface Store {
   /** Stores signed checkpoints in one transaction (one commit however many tenants); one already stored at (tenant, size) is kept. */
   saveCheckpoints(checkpoints: readonly CheckpointRecord[]): Promise<void>;
   latestCheckpoint(tenant: string): Promise<CheckpointRecord | null>;
-  /** Tenants that have at least one event, for background jobs (checkpointing, retention). */
+  /** Tenants that have at least one event, for background jobs (retention). */
   tenants(): Promise<string[]>;
   /**
    * The tree size of every tenant that has at least one event, in one read: the checkpointer's
