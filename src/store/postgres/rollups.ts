@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { integerArray } from './array-literal.js';
 import { LOG_CODE } from '../sqlite/codes.js';
 import { RollupDeltas } from '../rollups.js';
 import type { EventIds } from './dictionary.js';
@@ -26,7 +27,7 @@ export async function writeRollups(client: pg.ClientBase, sealed: readonly Seale
   if (rows.length === 0) return;
   // In key order, so that concurrent groups (of other tenants) take row locks in one order.
   rows.sort((a, b) => a.tenantId - b.tenantId || a.dim - b.dim || a.span - b.span || a.startHour - b.startHour || a.valueId - b.valueId || a.log - b.log);
-  const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((r) => r[key]);
+  const column = (key: keyof (typeof rows)[number]) => integerArray(rows.map((r) => r[key]));
   await client.query(
     `INSERT INTO rollups (tenant_id, dim, span, start_hour, value_id, log, count, failures)
      SELECT * FROM unnest($1::int[], $2::smallint[], $3::smallint[], $4::int[], $5::int[], $6::smallint[], $7::bigint[], $8::bigint[])
