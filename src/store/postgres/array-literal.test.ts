@@ -40,7 +40,7 @@ describePostgres('integerArray: integer array parameters as PostgreSQL reads the
 });
 
 it('refuses what is not a safe integer, naming it, rather than sending a malformed array', () => {
-  for (const bad of [1.5, Number.NaN, Infinity, 2 ** 53]) {
+  for (const bad of [1.5, Number.NaN, Infinity, 2 ** 53, undefined as unknown as number]) {
     expect(() => integerArray([1, bad])).toThrow(`not an integer for an integer array: ${bad}`);
   }
 });

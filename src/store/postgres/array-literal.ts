@@ -5,8 +5,7 @@
  * integers need no quoting, so a join is the whole of it.
  */
 export function integerArray(values: readonly number[]): string {
-  for (const value of values) {
-    if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer for an integer array: ${value}`);
-  }
+  const bad = values.findIndex((value) => !Number.isSafeInteger(value));
+  if (bad >= 0) throw new TypeError(`not an integer for an integer array: ${values[bad]}`);
   return `{${values.join(',')}}`;
 }
