@@ -149,6 +149,25 @@ describe('Checkpointer', () => {
     expect(logger.errors[0]!.obj).toMatchObject({ tenant: 'acme' });
   });
 
+  it('refuses to sign over hashes rewritten since its last check, whose tile trees it kept', async () => {
+    const checkpointer = new Checkpointer({ store, signer, logger: recorder() });
+    await append('acme', 300);
+    await checkpointer.checkpointNow('acme');
+    await append('acme', 10);
+    await checkpointer.checkpointNow('acme'); // proved 300 → 310 from tile 0/1, whose tree it keeps
+    await append('acme', 10);
+    // Leaf 290 rewritten in the file while the store is open: its tree head in memory is still
+    // right, so only the stored tiles can tell, and the kept tree was made of the old hashes.
+    const db = new Database(dbPath);
+    db.exec('DROP TRIGGER merkle_tiles_grow_only');
+    const tenant = tenantId(db, 'acme');
+    const tile = (db.prepare('SELECT hashes FROM merkle_tiles WHERE tenant_id = ? AND level = 0 AND idx = 1').get(tenant) as { hashes: Buffer }).hashes;
+    hashLeaf('forged').forEach((b, i) => (tile[(290 - 256) * 32 + i] = b));
+    db.prepare('UPDATE merkle_tiles SET hashes = ? WHERE tenant_id = ? AND level = 0 AND idx = 1').run(tile, tenant);
+    db.close();
+    await expect(checkpointer.checkpointNow('acme')).rejects.toThrow(/the tree of 320 leaves does not extend the checkpoint of 310 .*: events or hashes were changed/);
+  });
+
   it('refuses to sign a tree truncated below its latest checkpoint (if the checkpoint was left)', async () => {
     const checkpointer = new Checkpointer({ store, signer, logger: recorder() });
     await append('acme', 300);

@@ -30,6 +30,7 @@ import type { Ingestor } from '../ingest/ingestor.js';
 import { Checkpointer, type CheckpointerOptions } from '../integrity/checkpointer.js';
 import { generateSigner } from '../integrity/note.js';
 import { ProofService } from '../integrity/proof-service.js';
+import { TileTrees } from '../integrity/tile-trees.js';
 import { QueryService } from '../query/query-service.js';
 import { SummaryService } from '../query/summary.js';
 import type { Store } from '../store/store.js';
@@ -79,8 +80,10 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   const secrets = await loadServerSecrets(deps.store);
   const ingest = new IngestService(deps.ingestor, secrets);
   const keyCache = new KeyCache(deps.store);
+  const tileTrees = new TileTrees();
   const checkpointer = new Checkpointer({
     store: deps.store,
+    tileTrees,
     signer: deps.integrity?.signer ?? generateSigner('vigil'),
     ...(deps.integrity?.originPrefix ? { originPrefix: deps.integrity.originPrefix } : {}),
     ...(deps.integrity?.intervalMs ? { intervalMs: deps.integrity.intervalMs } : {}),
@@ -96,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     }),
     checkpointer,
   };
-  const proofs = new ProofService(deps.store, services.checkpointer);
+  const proofs = new ProofService(deps.store, services.checkpointer, tileTrees);
 
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),

@@ -3,6 +3,7 @@ import type { CheckpointRecord, Store } from '../store/store.js';
 import { checkpointOrigin, DEFAULT_ORIGIN_PREFIX, parseCheckpoint, signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { parseNote, verifierOf, type NoteSigner, type NoteVerifier } from './note.js';
 import { consistencyProof, type ReadTiles } from './proof-tiles.js';
+import { TileTrees } from './tile-trees.js';
 import { verifyConsistency } from './verify-proof.js';
 
 /** Where the checkpointer reports (pino and Fastify's logger fit). */
@@ -23,6 +24,8 @@ export interface CheckpointerOptions {
   logger?: CheckpointLogger;
   /** Longest a sweep holds the event loop before letting other work run; default 5 ms. */
   sliceMs?: number;
+  /** Tile trees kept between checks (shared with the proofs served); default, the checkpointer's own. */
+  tileTrees?: TileTrees;
 }
 
 /**
@@ -55,6 +58,7 @@ export class Checkpointer {
   private readonly prefix: string;
   private readonly intervalMs: number;
   private readonly sliceMs: number;
+  private readonly tileTrees: TileTrees;
   /** Size of the latest checkpoint this process knows of, per tenant (saves a read per tick). */
   private readonly signedSize = new Map<string, number>();
   /** When this process last signed for a tenant (ms), for the on-demand rate limit. */
@@ -71,6 +75,7 @@ export class Checkpointer {
     this.prefix = options.originPrefix ?? DEFAULT_ORIGIN_PREFIX;
     this.intervalMs = options.intervalMs ?? 1000;
     this.sliceMs = options.sliceMs ?? 5;
+    this.tileTrees = options.tileTrees ?? new TileTrees();
   }
 
   /** The origin line of a tenant's checkpoints. */
@@ -246,7 +251,7 @@ export class Checkpointer {
       problem = `the tree has ${head.size} leaves but was checkpointed at ${previous.size}: events were removed`;
     } else if (previous.size > 0) {
       try {
-        const proof = await consistencyProof(readTiles, previous.size, head.size);
+        const proof = await consistencyProof(readTiles, previous.size, head.size, this.tileTrees.of(tenant));
         verifyConsistency(previous.size, head.size, proof, previous.root, head.root);
       } catch (err) {
         problem = `the tree of ${head.size} leaves does not extend the checkpoint of ${previous.size} (${(err as Error).message}): events or hashes were changed`;

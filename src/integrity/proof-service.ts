@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { canSee } from '../auth/narrowing.js';
 import { readTenant, requirePermission, type Principal } from '../auth/principal.js';
-import { BoundedCache } from '../domain/bounded-cache.js';
 import { invalid, VigilError } from '../domain/errors.js';
 import type { CheckpointRecord, EventRow, Store } from '../store/store.js';
 import { encodeBase64 } from './base64.js';
@@ -11,7 +10,8 @@ import type { Checkpointer } from './checkpointer.js';
 import { ProofError } from './errors.js';
 import { HASH_SIZE, hashLeaf } from './hash.js';
 import { formatVerifierKey, parseNote } from './note.js';
-import { consistencyProof, inclusionProof, rootAt, type ReadTiles, type TileMemo } from './proof-tiles.js';
+import { consistencyProof, inclusionProof, rootAt, type ReadTiles } from './proof-tiles.js';
+import type { TileTrees } from './tile-trees.js';
 import { TILE_WIDTH } from './tiles.js';
 
 /** A signed checkpoint as the API serves it. Hashes are standard base64, as in the note. */
@@ -77,23 +77,16 @@ export interface SeqRangeParams extends TenantParams {
 const ROWS_PER_READ = 2000;
 const TILES_PER_READ = 64;
 /**
- * Tile trees kept for proofs (`TileMemo`), all tenants together: at most 16 KB each, so at most
- * 8 MB. A tree of 10 million leaves has about 150 tiles above level 0.
- */
-const TILE_TREES = 512;
-
-/**
  * The integrity read API: checkpoints, the verifier key, inclusion and consistency proofs, and
  * the two streams `vigil verify` recomputes the log from (the stored events and the tree's leaf
  * hashes, both in seq order). Proofs come from the stored tiles; nothing here trusts the event
  * rows for the tree. Reads are not recorded, like every read of the log.
  */
 export class ProofService {
-  private readonly tileTrees = new BoundedCache<string, Uint8Array[]>(TILE_TREES);
-
   constructor(
     private readonly store: Store,
     private readonly checkpointer: Checkpointer,
+    private readonly tileTrees: TileTrees,
   ) {}
 
   /** The tenant's latest checkpoint; signs the first one if the tenant has events and none yet. */
@@ -118,7 +111,7 @@ export class ProofService {
     const row = await this.findEvent(principal, tenant, params);
     const size = params.size ?? (await this.coveringSize(tenant, row.seq + 1));
     await this.checkWithinTree(tenant, size, 'size');
-    const [read, memo] = [this.tiles(tenant), this.memo(tenant)];
+    const [read, memo] = [this.tiles(tenant), this.tileTrees.of(tenant)];
     const proof = await mapProofError(() => inclusionProof(read, row.seq, size, memo), { leafIndex: 'size', treeSize: 'size' });
     const id = (JSON.parse(row.body) as { id: string }).id;
     const root = await rootAt(read, size, memo);
@@ -131,7 +124,7 @@ export class ProofService {
     const tenant = readTenant(principal, params.tenant);
     const to = params.to ?? (await this.coveringSize(tenant, 1));
     await this.checkWithinTree(tenant, to, 'to');
-    const [read, memo] = [this.tiles(tenant), this.memo(tenant)];
+    const [read, memo] = [this.tiles(tenant), this.tileTrees.of(tenant)];
     const proof = await mapProofError(() => consistencyProof(read, params.from, to, memo), { size1: 'from', size2: 'to' });
     const [rootFrom, rootTo] = await Promise.all([rootAt(read, params.from, memo), rootAt(read, to, memo)]);
     return { from: params.from, to, root_from: encodeBase64(rootFrom), root_to: encodeBase64(rootTo), proof: proof.map(encodeBase64) };
@@ -149,7 +142,7 @@ export class ProofService {
     let proof: EventProofView | null = null;
     if (record) {
       const view = checkpointView(record);
-      const hashes = await inclusionProof(this.tiles(tenant), seq, record.size, this.memo(tenant));
+      const hashes = await inclusionProof(this.tiles(tenant), seq, record.size, this.tileTrees.of(tenant));
       proof = { size: view.size, root: view.root, checkpoint: view.note, hashes: hashes.map(encodeBase64) };
     }
     return `${body.slice(0, -1)},"leaf_hash":${JSON.stringify(encodeBase64(hashLeaf(body)))},"proof":${JSON.stringify(proof)}}`;
@@ -236,10 +229,6 @@ export class ProofService {
     return (keys) => this.store.readTiles(tenant, keys);
   }
 
-  private memo(tenant: string): TileMemo {
-    const key = (tile: string) => `${tenant}\n${tile}`;
-    return { get: (tile) => this.tileTrees.get(key(tile)), set: (tile, tree) => this.tileTrees.set(key(tile), tree) };
-  }
 }
 
 /** A stored checkpoint with its origin, size and root read back from the note. */

@@ -150,7 +150,7 @@ describe('tile trees remembered between proofs', () => {
     }
   });
 
-  it('are kept for tiles above level 0 and the partial tile at level 0, by width, but not for full level-0 tiles', async () => {
+  it('are kept for tiles above level 0 and the partial tile at level 0, one per tile, but not for full level-0 tiles', async () => {
     const remembered: string[] = [];
     const memo = new BoundedCache<string, Uint8Array[]>(512);
     const spy = { get: (key: string) => memo.get(key), set: (key: string, tree: Uint8Array[]) => (remembered.push(key), memo.set(key, tree)) };
@@ -160,6 +160,48 @@ describe('tile trees remembered between proofs', () => {
     await rootAt(read, 70_000, spy);
     // 70,000 = 273 full level-0 tiles and 112 leaves; level 1: one full tile and 17 nodes; the
     // level-2 tile's one node needs no hashing.
-    expect(remembered.sort()).toEqual(['0/273/112', '1/0/256', '1/1/17']);
+    expect(remembered.sort()).toEqual(['0/273', '1/0', '1/1']);
+  });
+
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  const rowsHex = (rows: Uint8Array[]) => rows.map(hex);
+
+  it('widen with their tile: only the nodes over new hashes are hashed, the others copied', () => {
+    const narrow = tilesOf(600).get('0/2')!; // 88 hashes
+    const wide = tilesOf(700).get('0/2')!; // 188 hashes
+    const from = tileTree(narrow);
+    expect(rowsHex(tileTree(wide, from))).toEqual(rowsHex(tileTree(wide)));
+    // Copied, not hashed again: a node planted in the narrower tree's upper rows comes through.
+    const planted = from.map((row) => row.slice());
+    planted[3]!.fill(7, 0, 32);
+    expect(hex(tileTree(wide, planted)[3]!.subarray(0, 32))).toBe('07'.repeat(32));
+    // The rows above are then made of copied nodes and of new ones over the wider tile's hashes.
+    expect(rowsHex(tileTree(wide, planted).slice(4))).toEqual(rowsHex(tileTree(wide).slice(4)));
+  });
+
+  it('are made again from the tile when it no longer begins with the hashes they were made of', async () => {
+    const size = 600;
+    const honest = tilesOf(size);
+    const memo = new BoundedCache<string, Uint8Array[]>(512);
+    await consistencyProof(readerOf(honest), 520, size, memo); // remembers the trees of 0/2 and 1/0
+    // Leaf 530's hash rewritten in its tile, as someone with access to the store could.
+    const forged = new Map(honest);
+    const tile = honest.get('0/2')!.slice();
+    tile.set(hashLeaf('forged'), (530 - 512) * 32);
+    forged.set('0/2', tile);
+    const hexes = (hashes: Uint8Array[]) => hashes.map(hex);
+    const withMemo = await consistencyProof(readerOf(forged), 520, size, memo);
+    expect(hexes(withMemo)).toEqual(hexes(await consistencyProof(readerOf(forged), 520, size)));
+    expect(hexes(withMemo)).not.toEqual(hexes(await consistencyProof(readerOf(honest), 520, size)));
+    expect(rowsHex(memo.get('0/2')!)).toEqual(rowsHex(tileTree(tile)));
+  });
+
+  it('serve a narrower read of the same tile (a server behind) without being replaced', async () => {
+    const memo = new BoundedCache<string, Uint8Array[]>(512);
+    await rootAt(readerOf(tilesOf(700)), 700, memo);
+    const wider = memo.get('0/2')!;
+    const older = readerOf(tilesOf(600));
+    expect(hex(await rootAt(older, 600, memo))).toBe(hex(await rootAt(older, 600)));
+    expect(memo.get('0/2')).toBe(wider);
   });
 });

@@ -41,21 +41,32 @@ export function tileKeysFor(steps: readonly ProofStep[]): TileKey[] {
 }
 
 /**
- * Tile trees (`tileTree`) remembered between proofs, keyed by tile and width, for one tree. The
- * first `width` hashes of a tile are complete nodes and never change, so neither do the nodes
- * above them; without a memo, a node at the top of a tile costs 255 hashes every time.
+ * Tile trees (`tileTree`) remembered between proofs, keyed by tile (`level/index`), for one tree.
+ * A tile only grows, and the nodes over the hashes it had are the same in the wider tile; without
+ * a memo, a node at the top of a tile costs 255 hashes every time.
  */
 export type TileMemo = Pick<BoundedCache<string, Uint8Array[]>, 'get' | 'set'>;
 
+/** Whether the first `prefix.length` bytes of `bytes` are `prefix`. */
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  return prefix.length <= bytes.length && Buffer.compare(bytes.subarray(0, prefix.length), prefix) === 0;
+}
+
 /**
  * Every complete node inside one tile: row k holds the roots of its aligned runs of 2^k hashes
- * (row 0 is a copy of the tile), each row one buffer of 32-byte hashes.
+ * (row 0 is a copy of the tile), each row one buffer of 32-byte hashes. With `from`, the tree of
+ * the same tile when it was narrower, only the nodes over hashes added since are hashed; the rest
+ * are copied — if the tile still begins with the hashes `from` was made of, byte for byte, and
+ * are all computed again otherwise (a changed hash must change the nodes above it).
  */
-export function tileTree(tile: Uint8Array): Uint8Array[] {
+export function tileTree(tile: Uint8Array, from?: readonly Uint8Array[]): Uint8Array[] {
+  const known = from && startsWith(tile, from[0]!) ? from : [];
   const rows = [tile.slice()];
-  for (let row = rows[0]!; row.length >= 2 * HASH_SIZE; ) {
+  for (let k = 1, row = rows[0]!; row.length >= 2 * HASH_SIZE; k++) {
     const next = new Uint8Array(Math.floor(row.length / (2 * HASH_SIZE)) * HASH_SIZE);
-    for (let at = 0; at < next.length; at += HASH_SIZE) {
+    const reused = Math.min(known[k]?.length ?? 0, next.length);
+    if (reused > 0) next.set(known[k]!.subarray(0, reused));
+    for (let at = reused; at < next.length; at += HASH_SIZE) {
       next.set(hashChildren(row.subarray(2 * at, 2 * at + HASH_SIZE), row.subarray(2 * at + HASH_SIZE, 2 * at + 2 * HASH_SIZE)), at);
     }
     rows.push(next);
@@ -66,22 +77,25 @@ export function tileTree(tile: Uint8Array): Uint8Array[] {
 
 /**
  * A node's hash from tiles read with `tileKeysFor`; throws if its tile is missing or too short.
- * With `memo`, nodes come from remembered tile trees, except in full level-0 tiles: the tiles
- * above level 0 are few and nearly every proof reads them, the partial level-0 tile serves every
- * root, while a full level-0 tile is rarely read twice.
+ * With `memo`, nodes come from remembered tile trees — used only where the tile read begins with
+ * the hashes they were made of, and widened as the tile grows — except in full level-0 tiles not
+ * remembered while partial: the tiles above level 0 are few and nearly every proof reads them,
+ * the partial level-0 tile serves every root and every checkpoint, while a full level-0 tile is
+ * rarely read twice.
  */
 export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId, memo?: TileMemo): Uint8Array {
   const { key, offset, count } = nodeSource(node);
-  const tile = tiles.get(tileKeyString(key));
+  const memoKey = tileKeyString(key);
+  const tile = tiles.get(memoKey);
   const end = (offset + count) * HASH_SIZE;
   if (!tile || tile.length < end) {
-    throw new Error(`merkle tile ${tileKeyString(key)} missing or short for node ${node.height}/${node.index}`);
+    throw new Error(`merkle tile ${memoKey} missing or short for node ${node.height}/${node.index}`);
   }
   if (count === 1) return tile.slice(offset * HASH_SIZE, end);
-  if (!memo || (key.level === 0 && tile.length === TILE_WIDTH * HASH_SIZE)) return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
-  const memoKey = `${tileKeyString(key)}/${tile.length / HASH_SIZE}`;
-  let tree = memo.get(memoKey);
-  if (!tree) memo.set(memoKey, (tree = tileTree(tile)));
+  let tree = memo?.get(memoKey);
+  if (!memo || (!tree && key.level === 0 && tile.length === TILE_WIDTH * HASH_SIZE)) return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
+  // A narrower tile (read from a server behind this one) is served by the wider tree it begins.
+  if (!tree || !startsWith(tree[0]!, tile)) memo.set(memoKey, (tree = tileTree(tile, tree)));
   const at = (offset / count) * HASH_SIZE;
   // A copy: callers own the hashes they get, and the memo's must not change.
   return tree[Math.log2(count)]!.slice(at, at + HASH_SIZE);
