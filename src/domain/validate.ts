@@ -126,13 +126,14 @@ function nullable(check: Check): Check {
 /** Checks an object's fields: unknown and server-assigned fields are named, required ones must be there. */
 function object(shape: Record<string, Field>, serverAssigned: readonly string[] = []): Check {
   const allowed = Object.keys(shape).join(', ');
+  const fields = Object.entries(shape);
   return (value, path, run) => {
     if (!isPlainObject(value)) return report(run, path, 'must be a JSON object');
     for (const key of Object.keys(value)) {
       if (serverAssigned.includes(key)) report(run, joinPath(path, key), 'is assigned by the server; do not send it');
       else if (!Object.hasOwn(shape, key)) report(run, joinPath(path, key), `unknown field; allowed: ${allowed}`);
     }
-    for (const [key, field] of Object.entries(shape)) {
+    for (const [key, field] of fields) {
       const child = value[key];
       if (child !== undefined) field.check(child, joinPath(path, key), run);
       else if (field.required) report(run, joinPath(path, key), 'is required');
