@@ -33,6 +33,24 @@ describe('parseTimeMicros', () => {
     }
   });
 
+  it('reads the form Vigil writes exactly as the same time with its zone spelt +00:00', () => {
+    // `…ffffffZ` takes a path of its own; every field just inside and just outside its range.
+    const field = (max: number, width: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(width, '0'));
+    const canonical = fc
+      .tuple(field(9999, 4), field(13, 2), field(32, 2), field(24, 2), field(60, 2), field(60, 2), field(999_999, 6))
+      .map(([y, mo, d, h, mi, s, f]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${f}Z`);
+    fc.assert(
+      fc.property(canonical, (text) => {
+        expect(parseTimeMicros(text), text).toBe(parseTimeMicros(text.replace('Z', '+00:00')));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of ['2026-01-01T24:00:00.000000Z', '2026-13-01T00:00:00.000000Z', '2026-02-29T00:00:00.000000Z', '2026-01-01T00:00:60.000000Z', '2026-01-0aT00:00:00.000000Z']) {
+      expect(parseTimeMicros(text), text).toBeNull();
+    }
+    expect(parseTimeMicros('2026-11-21T14:30:00.123456Z')).toBe(Date.UTC(2026, 10, 21, 14, 30) * 1000 + 123_456);
+  });
+
   it('agrees with Date.parse on every valid time of a seeded sweep across years 0000 to 9999', () => {
     let seed = 7;
     const next = (n: number) => {

@@ -25,9 +25,46 @@ function daysFromCivil(year: number, month: number, day: number): number {
 /**
  * Parses an RFC 3339 / ISO 8601 time with a zone into microseconds; `null` when malformed or not
  * a real date (2026-02-31, 24:00, a zone past ±23:59). Arithmetic rather than Date.parse: every
- * ingested event's time passes through here twice.
+ * ingested event's time passes through here three times (validation, normalising, sequencing).
  */
 export function parseTimeMicros(text: string): number | null {
+  return parseCanonical(text) ?? parseAny(text);
+}
+
+/** The number written in digits at `text[from, to)`, or -1 if any is not a digit. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the form Vigil writes (`formatMicros`) and most producers send,
+ * read without the regular expression's match arrays; undefined for any other text, valid or not,
+ * which `parseAny` then decides.
+ */
+function parseCanonical(text: string): number | undefined {
+  if (text.length !== 27 || text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':' || text[19] !== '.' || text[26] !== 'Z') {
+    return undefined;
+  }
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hour = digitsAt(text, 11, 13);
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  const micros = digitsAt(text, 20, 26);
+  if (year < 0 || micros < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  return (daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second) * 1_000_000 + micros;
+}
+
+/** Any RFC 3339 time with a zone (`parseTimeMicros`). */
+function parseAny(text: string): number | null {
   const m = RFC3339.exec(text);
   if (!m) return null;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
