@@ -4,7 +4,7 @@ import { ProofError } from './errors.js';
 import { EMPTY_ROOT, hashLeaf } from './hash.js';
 import { consistencyNodes, inclusionNodes } from './proof-nodes.js';
 import { BoundedCache } from '../domain/bounded-cache.js';
-import { consistencyProof, inclusionProof, nodeHash, nodeSource, rootAt, tileKeysFor, tileTree, type ReadTiles } from './proof-tiles.js';
+import { consistencyProof, inclusionProof, nodeHash, nodeSource, rootAt, tileKeysFor, tileTree, type ReadTiles, type TileMemo } from './proof-tiles.js';
 import { appendLeaves, perfectRoot, tileKeyString, type TileKey } from './tiles.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -125,6 +125,12 @@ describe('tile trees remembered between proofs', () => {
   const readerOf = (tiles: ReadonlyMap<string, Uint8Array>): ReadTiles => async (keys) =>
     new Map(keys.flatMap((k) => (tiles.has(tileKeyString(k)) ? [[tileKeyString(k), tiles.get(tileKeyString(k))!] as const] : [])));
 
+  const bound = (memo: BoundedCache<string, Uint8Array[]>): TileMemo => ({
+    get: (key) => memo.get(key),
+    set: (key, tree) => memo.set(key, tree),
+    delete: (key) => memo.delete(key),
+  });
+
   it('hold every complete node of a tile, row by row', () => {
     const tile = tilesOf(600).get('0/2')!; // 88 hashes
     const rows = tileTree(tile);
@@ -153,7 +159,7 @@ describe('tile trees remembered between proofs', () => {
   it('are kept for tiles above level 0 and the partial tile at level 0, one per tile, but not for full level-0 tiles', async () => {
     const remembered: string[] = [];
     const memo = new BoundedCache<string, Uint8Array[]>(512);
-    const spy = { get: (key: string) => memo.get(key), set: (key: string, tree: Uint8Array[]) => (remembered.push(key), memo.set(key, tree)) };
+    const spy = { ...bound(memo), set: (key: string, tree: Uint8Array[]) => (remembered.push(key), memo.set(key, tree)) };
     const read = readerOf(tilesOf(70_000));
     await inclusionProof(read, 1000, 70_000, spy);
     await rootAt(read, 70_000, spy);
@@ -194,6 +200,15 @@ describe('tile trees remembered between proofs', () => {
     expect(hexes(withMemo)).toEqual(hexes(await consistencyProof(readerOf(forged), 520, size)));
     expect(hexes(withMemo)).not.toEqual(hexes(await consistencyProof(readerOf(honest), 520, size)));
     expect(rowsHex(memo.get('0/2')!)).toEqual(rowsHex(tileTree(tile)));
+  });
+
+  it('serve a level-0 tile that has filled once more, then are let go', async () => {
+    const memo = new BoundedCache<string, Uint8Array[]>(512);
+    await rootAt(readerOf(tilesOf(600)), 600, memo); // tile 0/2 partial, 88 hashes: kept
+    expect(memo.get('0/2')).toBeDefined();
+    const full = readerOf(tilesOf(800)); // tile 0/2 now full
+    expect(rowsHex(await consistencyProof(full, 600, 800, memo))).toEqual(rowsHex(await consistencyProof(full, 600, 800)));
+    expect(memo.get('0/2')).toBeUndefined();
   });
 
   it('serve a narrower read of the same tile (a server behind) without being replaced', async () => {

@@ -45,7 +45,7 @@ export function tileKeysFor(steps: readonly ProofStep[]): TileKey[] {
  * A tile only grows, and the nodes over the hashes it had are the same in the wider tile; without
  * a memo, a node at the top of a tile costs 255 hashes every time.
  */
-export type TileMemo = Pick<BoundedCache<string, Uint8Array[]>, 'get' | 'set'>;
+export type TileMemo = Pick<BoundedCache<string, Uint8Array[]>, 'get' | 'set' | 'delete'>;
 
 /** Whether the first `prefix.length` bytes of `bytes` are `prefix`. */
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
@@ -78,10 +78,10 @@ export function tileTree(tile: Uint8Array, from?: readonly Uint8Array[]): Uint8A
 /**
  * A node's hash from tiles read with `tileKeysFor`; throws if its tile is missing or too short.
  * With `memo`, nodes come from remembered tile trees — used only where the tile read begins with
- * the hashes they were made of, and widened as the tile grows — except in full level-0 tiles not
- * remembered while partial: the tiles above level 0 are few and nearly every proof reads them,
- * the partial level-0 tile serves every root and every checkpoint, while a full level-0 tile is
- * rarely read twice.
+ * the hashes they were made of, and widened as the tile grows — except in full level-0 tiles: the
+ * tiles above level 0 are few and nearly every proof reads them, the partial level-0 tile serves
+ * every root and every checkpoint, while a full level-0 tile is rarely read twice (the tree it had
+ * while partial serves it once more, then is dropped).
  */
 export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId, memo?: TileMemo): Uint8Array {
   const { key, offset, count } = nodeSource(node);
@@ -92,10 +92,16 @@ export function nodeHash(tiles: ReadonlyMap<string, Uint8Array>, node: NodeId, m
     throw new Error(`merkle tile ${memoKey} missing or short for node ${node.height}/${node.index}`);
   }
   if (count === 1) return tile.slice(offset * HASH_SIZE, end);
+  const fullLevel0 = key.level === 0 && tile.length === TILE_WIDTH * HASH_SIZE;
   let tree = memo?.get(memoKey);
-  if (!memo || (!tree && key.level === 0 && tile.length === TILE_WIDTH * HASH_SIZE)) return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
+  if (!memo || (!tree && fullLevel0)) return perfectRoot(splitHashes(tile.slice(offset * HASH_SIZE, end)));
   // A narrower tile (read from a server behind this one) is served by the wider tree it begins.
-  if (!tree || !startsWith(tree[0]!, tile)) memo.set(memoKey, (tree = tileTree(tile, tree)));
+  if (!tree || !startsWith(tree[0]!, tile)) {
+    tree = tileTree(tile, tree);
+    // A level-0 tile that has just filled is served this once and let go.
+    if (fullLevel0) memo.delete(memoKey);
+    else memo.set(memoKey, tree);
+  }
   const at = (offset / count) * HASH_SIZE;
   // A copy: callers own the hashes they get, and the memo's must not change.
   return tree[Math.log2(count)]!.slice(at, at + HASH_SIZE);

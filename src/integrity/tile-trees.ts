@@ -20,6 +20,10 @@ export class TileTrees {
   /** The memo of one tenant's tree. */
   of(tenant: string): TileMemo {
     const key = (tile: string) => `${tenant}\n${tile}`;
-    return { get: (tile) => this.trees.get(key(tile)), set: (tile, tree) => this.trees.set(key(tile), tree) };
+    return {
+      get: (tile) => this.trees.get(key(tile)),
+      set: (tile, tree) => this.trees.set(key(tile), tree),
+      delete: (tile) => this.trees.delete(key(tile)),
+    };
   }
 }
