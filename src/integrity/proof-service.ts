@@ -228,7 +228,6 @@ export class ProofService {
   private tiles(tenant: string): ReadTiles {
     return (keys) => this.store.readTiles(tenant, keys);
   }
-
 }
 
 /** A stored checkpoint with its origin, size and root read back from the note. */
