@@ -243,11 +243,12 @@ export interface Store {
   /** Stores signed checkpoints in one transaction (one commit however many tenants); one already stored at (tenant, size) is kept. */
   saveCheckpoints(checkpoints: readonly CheckpointRecord[]): Promise<void>;
   latestCheckpoint(tenant: string): Promise<CheckpointRecord | null>;
-  /** Tenants that have at least one event, for background jobs (retention). */
+  /** Tenants that have at least one event, by name (the keys of `treeSizes`), for background jobs (retention). */
   tenants(): Promise<string[]>;
   /**
-   * The tree size of every tenant that has at least one event, in one read: the checkpointer's
-   * sweep, every second, asks it rather than each tenant's head (a query per tenant on PostgreSQL).
+   * The tree size of every tenant that has at least one event, by name, in one read: the
+   * checkpointer's sweep, every second, asks it rather than each tenant's head (a query per tenant
+   * on PostgreSQL).
    */
   treeSizes(): Promise<Map<string, number>>;
 

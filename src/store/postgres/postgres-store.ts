@@ -187,18 +187,13 @@ export class PostgresStore implements Store {
   }
 
   async tenants(): Promise<string[]> {
-    return guard(async () => {
-      const { rows } = await this.pool.query<{ name: string }>(
-        'SELECT t.name FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0 ORDER BY t.name',
-      );
-      return rows.map((r) => r.name);
-    });
+    return [...(await this.treeSizes()).keys()];
   }
 
   async treeSizes(): Promise<Map<string, number>> {
     return guard(async () => {
       const { rows } = await this.pool.query<{ name: string; size: number }>(
-        'SELECT t.name, h.size FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0',
+        'SELECT t.name, h.size FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0 ORDER BY t.name',
       );
       return new Map(rows.map((r) => [r.name, r.size]));
     });

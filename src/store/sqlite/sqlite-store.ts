@@ -237,14 +237,11 @@ export class SqliteStore implements Store, Summaries {
   }
 
   async tenants(): Promise<string[]> {
-    const sql = 'SELECT t.name FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id ORDER BY t.name';
-    return prepared<[], { name: string }>(this.db, sql)
-      .all()
-      .map((r) => r.name);
+    return [...(await this.treeSizes()).keys()];
   }
 
   async treeSizes(): Promise<Map<string, number>> {
-    const sql = 'SELECT t.name, h.size FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0';
+    const sql = 'SELECT t.name, h.size FROM tenants t JOIN tree_heads h ON h.tenant_id = t.id WHERE h.size > 0 ORDER BY t.name';
     return new Map(prepared<[], { name: string; size: number }>(this.db, sql).all().map((r) => [r.name, r.size]));
   }
 
