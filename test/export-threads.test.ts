@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { csvLines } from '../src/export/csv.js';
 import { EncoderPool, EXPORT_ENCODERS } from '../src/export/encoder-pool.js';
+import { THREAD_HOSTS } from '../src/threads/thread-host.js';
 import { FileDestination } from '../src/export/destinations/file.js';
 import { NO_FILES, writeFiles, type FilesProgress, type FilesSpec } from '../src/export/file-writer.js';
 import { FORMATS } from '../src/export/format.js';
@@ -72,6 +73,16 @@ describe('export encoding threads', () => {
     expect(pool.running).toBe(1);
     await pool.close();
     expect(pool.running).toBe(0);
+  });
+
+  it('stop every thread on close, and their shared threads with them', async () => {
+    const pool = new EncoderPool(3);
+    const running = THREAD_HOSTS.running;
+    await Promise.all(Array.from({ length: 6 }, () => pool.encode('csv', bodies(300))));
+    expect(pool.running).toBe(3);
+    await pool.close();
+    expect(pool.running).toBe(0);
+    expect(THREAD_HOSTS.running).toBeLessThanOrEqual(running);
   });
 
   it('fail the pieces in flight when a thread stops', async () => {
@@ -277,6 +288,35 @@ describe('export encoding threads', () => {
       const good = pool.read('jsonl', scan, { limit: 10, belowSeq: 1_000 });
       expect((await good.head).rows).toBe(10);
       expect(Buffer.concat(await good.parts).toString('utf8').split('\n').filter(Boolean)).toHaveLength(10);
+    });
+  });
+  describe('on a SQLite file', () => {
+    it('run the first export thread on the thread of the store\'s WAL checkpoints, which keep it after the export\'s work stops', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'vigil-export-shared-'));
+      const store = new SqliteStore({ path: path.join(dir, 'vigil.db') });
+      const pool = new EncoderPool(1);
+      try {
+        await EXPORT_ENCODERS.close();
+        expect(THREAD_HOSTS.running).toBe(0);
+        await store.open();
+        expect((await store.append([{ events: randomEvents(9, 'shared', 120, T0, T0 + DAY) }]))[0]!.ok).toBe(true);
+        expect(THREAD_HOSTS.running).toBe(1);
+        const plan: ReadPlan = { tenant: 'shared', filter: {}, order: 'asc', belowSeq: 1_000, chunk: 50 };
+        const csv = await collect(exportStream(store, plan, FORMATS.csv, pool));
+        expect(csv).toBe(FORMATS.csv.header() + csvLines((await store.readBySeq('shared', 0, 1_000, 1_000)).map((row) => row.body)));
+        expect(pool.running).toBe(1);
+        // No thread of its own: the checkpoints' took the export…
+        expect(THREAD_HOSTS.running).toBe(1);
+        await pool.close();
+        // …and keep it.
+        expect(THREAD_HOSTS.running).toBe(1);
+        await store.close();
+        expect(THREAD_HOSTS.running).toBe(0);
+      } finally {
+        await pool.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

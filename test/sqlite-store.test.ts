@@ -1,7 +1,8 @@
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
+import { THREAD_HOSTS, type HostedModule } from '../src/threads/thread-host.js';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
@@ -9,6 +10,7 @@ import zstd from 'zstd-napi/binding.js';
 import { hashLeaf } from '../src/integrity/hash.js';
 import { ZSTD_MAGIC } from '../src/store/sqlite/body-decoder.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { BackgroundCheckpoints } from '../src/store/sqlite/wal-checkpoints.js';
 import { SEQ_RANGE } from '../src/store/sqlite/row-ids.js';
 import { prepared } from '../src/store/sqlite/statements.js';
 import { describeStoreContract } from './store-contract.js';
@@ -256,7 +258,7 @@ describe('SQLite body dictionaries as the vocabulary changes', () => {
   });
 });
 
-describe('SQLite WAL checkpoints on their own thread', () => {
+describe('SQLite WAL checkpoints on another thread', () => {
   it('copies the log back into the database file while the writer does not, and leaves no log after close', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-wal-'));
     const file = join(dir, 'vigil.db');
@@ -289,20 +291,40 @@ describe('SQLite WAL checkpoints on their own thread', () => {
   });
 });
 
-describe('SQLite WAL checkpoints when their thread fails', () => {
+describe('SQLite WAL checkpoints when they or their thread fail', () => {
   it('hands checkpoints back to the writer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-wal-failed-'));
     try {
       const store = new SqliteStore({ path: join(dir, 'vigil.db') });
       await store.open();
-      const { db, checkpoints } = store as unknown as { db: Database.Database; checkpoints: { worker: Worker } };
+      const { db, checkpoints } = store as unknown as { db: Database.Database; checkpoints: { module: HostedModule } };
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
-      await checkpoints.worker.terminate();
+      await checkpoints.module.thread.terminate();
       expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('hands checkpoints back to the writer when they cannot run at all, and leave their thread to the others on it', async () => {
+    const writer = new Database(':memory:');
+    const others = THREAD_HOSTS.running;
+    const neighbourGone = vi.fn();
+    const neighbour = THREAD_HOSTS.start(0, import.meta.url, 'support/hosted-echo', 'neighbour', neighbourGone);
+    const checkpoints = BackgroundCheckpoints.start(writer, join(tmpdir(), 'no-such-dir-vigil', 'vigil.db'), 'FULL');
+    expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    // Their own connection cannot open: they give up, and the writer checkpoints again…
+    await vi.waitFor(() => expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000), { timeout: 5_000 });
+    await checkpoints.stop();
+    // …while the module beside them on the thread goes on.
+    const reply = once(neighbour.port, 'message');
+    neighbour.port.postMessage('still there?');
+    expect((await reply)[0]).toMatchObject({ data: 'neighbour', message: 'still there?' });
+    expect(neighbourGone).not.toHaveBeenCalled();
+    await neighbour.close();
+    expect(THREAD_HOSTS.running).toBe(others);
+    writer.close();
   });
 });
 

@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import { FORMATS } from './format.js';
 import type { PieceReply, PieceRequest, ReadHead, ReadRequest } from './encoder-pool.js';
@@ -9,29 +9,32 @@ import type { PieceReply, PieceRequest, ReadHead, ReadRequest } from './encoder-
  */
 const PART_ROWS = 200;
 
-/**
- * An export thread (src/export/encoder-pool.ts): turns stored bodies into a format's bytes, having
- * read them first when given a page of a scan. Errors go back as messages: a bad row or a failed
- * read fails its export, not the thread.
- */
-const port = parentPort!;
 const utf8 = new TextEncoder();
-const scanner = new ThreadScanner();
 
-port.on('message', ({ id, ...request }: PieceRequest & { id: number }) => {
-  try {
-    const bodies = request.kind === 'read' ? read(id, request) : request.bodies;
-    const parts: Uint8Array<ArrayBuffer>[] = [];
-    // Each part a fresh ArrayBuffer (never a pooled slab), so it moves to the main thread uncopied.
-    for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[request.format].encode(bodies.slice(i, i + PART_ROWS))));
-    port.postMessage({ id, parts } satisfies PieceReply, parts.map((part) => part.buffer));
-  } catch (error) {
-    port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies PieceReply);
-  }
-});
+/**
+ * An export thread's work (src/export/encoder-pool.ts), run on a shared thread
+ * (src/threads/thread-host.ts): turns stored bodies into a format's bytes, having read them first
+ * when given a page of a scan. Errors go back as messages: a bad row or a failed read fails its
+ * export, not the thread. Its connections close with its port.
+ */
+export function serve(port: MessagePort): void {
+  const scanner = new ThreadScanner();
+  port.once('close', () => scanner.close());
+  port.on('message', ({ id, ...request }: PieceRequest & { id: number }) => {
+    try {
+      const bodies = request.kind === 'read' ? read(port, scanner, id, request) : request.bodies;
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      // Each part a fresh ArrayBuffer (never a pooled slab), so it moves to the main thread uncopied.
+      for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[request.format].encode(bodies.slice(i, i + PART_ROWS))));
+      port.postMessage({ id, parts } satisfies PieceReply, parts.map((part) => part.buffer));
+    } catch (error) {
+      port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies PieceReply);
+    }
+  });
+}
 
 /** The bodies of a page of the scan below the export's snapshot, its head sent first so the next page's read can start. */
-function read(id: number, { scan, limit, after, belowSeq }: ReadRequest): string[] {
+function read(port: MessagePort, scanner: ThreadScanner, id: number, { scan, limit, after, belowSeq }: ReadRequest): string[] {
   const rows = scanner.page(scan, limit, after);
   const bodies: string[] = [];
   const head: ReadHead = { rows: rows.length, kept: 0 };

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../threads/start-worker.js';
+import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
 import type { CursorPosition } from '../domain/filter.js';
 import type { ThreadScan } from '../store/store.js';
 import type { ExportFormatName } from './format.js';
@@ -60,21 +59,24 @@ export interface ReadPiece {
  * the event loop reads and the bodies cross to a thread to be encoded. Bytes come back moved, not
  * copied.
  *
- * A thread starts with the first piece it is given and stops after `idleMs` without work, so a
- * server that does not export runs none. Threads never keep the process alive.
+ * A thread's work starts with the first piece it is given and stops after `idleMs` without work
+ * (its thread with it, unless the checkpoints share it), so a server that does not export runs
+ * none of its own. Threads never keep the process alive.
  */
 export class EncoderPool {
   private readonly threads: EncoderThread[] = [];
 
   constructor(
     /**
-     * Threads at most: one per core but the event loop's. Each costs ~15–25 MB of memory while it
-     * runs; on two cores a second one gained an export at most ~10% and took the server past
-     * 200 MB when it exported after an ingest burst (BENCHMARKS.md, ninth round). A download
-     * keeps a piece in flight per thread, and one more.
+     * Threads at most: one per core but the event loop's. The first is the shared thread of a
+     * SQLite store's WAL checkpoints (src/threads/thread-host.ts); each other costs ~15–25 MB of
+     * memory while it runs. On two cores a second one gained an export at most ~10% and took the
+     * server past 200 MB when it exported after an ingest burst (BENCHMARKS.md, ninth round). A
+     * download keeps a piece in flight per thread, and one more.
      */
     readonly size = Math.max(1, Math.min(4, availableParallelism() - 1)),
     private readonly idleMs = 30_000,
+    private readonly hosts: ThreadHosts = THREAD_HOSTS,
   ) {}
 
   /**
@@ -97,7 +99,8 @@ export class EncoderPool {
 
   /** Stops every thread; pieces still in flight fail. */
   async close(): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.stop()));
+    // A copy: each thread leaves the list as it stops.
+    await Promise.all([...this.threads].map((thread) => thread.stop()));
   }
 
   /** An idle thread, a new one while below `size`, else the least busy. */
@@ -105,7 +108,9 @@ export class EncoderPool {
     const idle = this.threads.find((thread) => thread.busy === 0);
     if (idle) return idle;
     if (this.threads.length < this.size) {
-      const thread = new EncoderThread(this.idleMs, () => this.threads.splice(this.threads.indexOf(thread), 1));
+      // The lowest shared thread this pool does not use yet: the first is the WAL checkpointer's (on SQLite).
+      const slot = [...Array(this.size).keys()].find((n) => !this.threads.some((thread) => thread.slot === n))!;
+      const thread = new EncoderThread(this.hosts, slot, this.idleMs, () => this.threads.splice(this.threads.indexOf(thread), 1));
       this.threads.push(thread);
       return thread;
     }
@@ -136,21 +141,20 @@ function deferred<T>(): Deferred<T> {
 }
 
 class EncoderThread {
-  private readonly worker: Worker;
+  private readonly module: HostedModule;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private gone = false;
 
   constructor(
+    hosts: ThreadHosts,
+    readonly slot: number,
     private readonly idleMs: number,
     private readonly removed: () => void,
   ) {
-    this.worker = startWorker(import.meta.url, 'encode-worker');
-    this.worker.unref();
-    this.worker.on('message', (reply: PieceReply) => this.settle(reply));
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`the export encoding thread stopped (exit code ${code})`)));
+    this.module = hosts.start(slot, import.meta.url, 'encode-worker', undefined, () => this.fail(new Error('the export encoding thread stopped')));
+    this.module.port.on('message', (reply: PieceReply) => this.settle(reply));
   }
 
   get busy(): number {
@@ -162,13 +166,14 @@ class EncoderThread {
     const id = this.nextId++;
     const pending: Pending = { kind: request.kind, head: deferred(), parts: deferred() };
     this.pending.set(id, pending);
-    this.worker.postMessage({ id, ...request });
+    this.module.port.postMessage({ id, ...request });
     return { head: pending.head.promise, parts: pending.parts.promise };
   }
 
+  /** Leaves the pool and its shared thread; pieces in flight fail. */
   async stop(): Promise<void> {
-    this.leave();
-    await this.worker.terminate();
+    this.fail(new Error('the export encoding thread stopped'));
+    await this.module.close();
   }
 
   private settle(reply: PieceReply): void {

@@ -1,21 +1,37 @@
 import Database from 'better-sqlite3';
-import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { CheckpointWorkerData } from './wal-checkpoints.js';
 
 /**
- * The WAL checkpointer's thread (wal-checkpoints.ts): every `intervalMs`, copies the pages
- * committed to the write-ahead log back into the database file, on a connection of its own.
- * PASSIVE never waits for the writer or readers: it copies what it can and tries again later.
+ * The WAL checkpointer, run on a shared thread (wal-checkpoints.ts, src/threads/thread-host.ts):
+ * every `intervalMs`, copies the pages committed to the write-ahead log back into the database
+ * file, on a connection of its own. PASSIVE never waits for the writer or readers: it copies what
+ * it can and tries again later. Asked to stop, or failing, it closes its connection and then its
+ * port, which tells the store (a failure hands checkpoints back to the writer).
  */
-const { path, intervalMs, synchronous } = workerData as CheckpointWorkerData;
-const port = parentPort!;
-const db = new Database(path);
-db.pragma(`synchronous = ${synchronous}`);
-const timer = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), intervalMs);
-
-port.on('message', (message: 'stop') => {
-  if (message !== 'stop') return;
-  clearInterval(timer);
-  db.close();
-  port.close();
-});
+export function serve(port: MessagePort, { path, intervalMs, synchronous }: CheckpointWorkerData): void {
+  let db: Database.Database | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    clearInterval(timer);
+    if (db?.open) db.close();
+    port.close();
+  };
+  port.on('message', (message: 'stop') => {
+    if (message === 'stop') stop();
+  });
+  try {
+    db = new Database(path);
+    db.pragma(`synchronous = ${synchronous}`);
+    const connection = db;
+    timer = setInterval(() => {
+      try {
+        connection.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        stop();
+      }
+    }, intervalMs);
+  } catch {
+    stop();
+  }
+}

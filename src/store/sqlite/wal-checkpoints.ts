@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import type Database from 'better-sqlite3';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../threads/start-worker.js';
+import { THREAD_HOSTS, type HostedModule } from '../../threads/thread-host.js';
 
 export interface CheckpointWorkerData {
   path: string;
@@ -9,6 +7,8 @@ export interface CheckpointWorkerData {
   synchronous: string;
 }
 
+/** The shared thread the checkpoints run on: the first export thread's (src/export/encoder-pool.ts). */
+const CHECKPOINT_THREAD = 0;
 /** How often the thread copies the log back. */
 const INTERVAL_MS = 50;
 /**
@@ -21,48 +21,41 @@ const BACKSTOP_PAGES = 10_000;
 const WRITER_PAGES = 1_000;
 
 /**
- * WAL checkpoints on a thread of their own. By default SQLite's writer copies the log back into
- * the database file itself, inside the COMMIT that crosses 1,000 pages: for single events that
- * was about 15% of the event loop's CPU and about 40% of the bytes written (BENCHMARKS.md, fifth
- * round), and a stall for the requests waiting on that commit. A checkpoint changes no data and
- * no durability (a commit is durable once in the log), so it can run beside the writer: this
- * thread checkpoints every 50 ms, and the writer keeps a checkpoint of its own only as a
- * backstop. If the thread fails, the writer goes back to checkpointing every 1,000 pages.
+ * WAL checkpoints beside the event loop, on a shared thread (src/threads/thread-host.ts). By
+ * default SQLite's writer copies the log back into the database file itself, inside the COMMIT
+ * that crosses 1,000 pages: for single events that was about 15% of the event loop's CPU and
+ * about 40% of the bytes written (BENCHMARKS.md, fifth round), and a stall for the requests
+ * waiting on that commit. A checkpoint changes no data and no durability (a commit is durable
+ * once in the log), so it can run beside the writer: the thread checkpoints every 50 ms, and the
+ * writer keeps a checkpoint of its own only as a backstop. If the checkpoints fail or their
+ * thread stops, the writer goes back to checkpointing every 1,000 pages.
  */
 export class BackgroundCheckpoints {
-  private exited = false;
   private stopping = false;
+  private readonly module: HostedModule;
 
-  private constructor(
-    private readonly worker: Worker,
-    db: Database.Database,
-  ) {
-    // An error is followed by the exit; any exit that stop() did not ask for hands checkpoints back to the writer.
-    worker.on('error', () => undefined);
-    worker.once('exit', () => {
-      this.exited = true;
+  private constructor(db: Database.Database, path: string, synchronous: string) {
+    const data: CheckpointWorkerData = { path, intervalMs: INTERVAL_MS, synchronous };
+    // Any end that stop() did not ask for (a failed checkpoint, the thread gone) hands checkpoints back to the writer.
+    this.module = THREAD_HOSTS.start(CHECKPOINT_THREAD, import.meta.url, 'wal-checkpoint-worker', data, () => {
       if (!this.stopping && db.open) db.pragma(`wal_autocheckpoint = ${WRITER_PAGES}`);
     });
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   }
 
   static start(db: Database.Database, path: string, synchronous: string): BackgroundCheckpoints {
-    const worker = startWorker(import.meta.url, 'wal-checkpoint-worker', {
-      workerData: { path, intervalMs: INTERVAL_MS, synchronous } satisfies CheckpointWorkerData,
-    });
-    worker.unref();
-    db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    return new BackgroundCheckpoints(worker, db);
+    return new BackgroundCheckpoints(db, path, synchronous);
   }
 
-  /** Stops the thread and closes its connection (before the writer's, which then removes the log). */
+  /** Stops the checkpoints and closes their connection (before the writer's, which then removes the log). */
   async stop(): Promise<void> {
-    if (this.exited) return;
+    if (this.stopping) return;
     this.stopping = true;
-    const exit = once(this.worker, 'exit');
-    // Held while it stops: an unreferenced thread would let a process with nothing else to do
-    // exit here, before the store is closed.
-    this.worker.ref();
-    this.worker.postMessage('stop');
-    await exit;
+    // Held while it stops: with nothing else to do, the process could exit here, before the store is closed.
+    this.module.ref();
+    const closed = this.module.closed();
+    this.module.port.postMessage('stop');
+    await closed;
+    await this.module.close();
   }
 }

@@ -1,0 +1,134 @@
+import { once } from 'node:events';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { moduleUrl, startWorker } from './start-worker.js';
+
+/**
+ * What a hosted module exports as `serve`: it answers on `port` until that port closes, then lets
+ * go of what it holds. Its thread is shared, so it catches its own errors; to give up, it closes
+ * its port.
+ */
+export type Serve<Data> = (port: MessagePort, data: Data) => void;
+
+/** What the host thread (host-worker.ts) is sent to start a module. */
+export interface HostRequest {
+  url: string;
+  port: MessagePort;
+  data: unknown;
+}
+
+/** A module running on a host thread, reached through its own port. */
+export class HostedModule {
+  private closing = false;
+
+  constructor(
+    readonly port: MessagePort,
+    private readonly host: HostThread,
+    private readonly gone: () => void,
+  ) {
+    // Neither the port nor the thread keeps the process alive (see ref()).
+    port.unref();
+    port.once('close', () => {
+      if (this.closing) return;
+      this.closing = true;
+      void this.host.drop(this);
+      this.gone();
+    });
+  }
+
+  /** Keeps the process alive until the module is closed (while it finishes something the process waits for). */
+  ref(): void {
+    this.port.ref();
+  }
+
+  /** Its thread, for tests that make it fail. */
+  get thread(): Worker {
+    return this.host.worker;
+  }
+
+  /** Called by the thread's exit: the module is gone with it. */
+  lost(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.gone();
+  }
+
+  /** Closes the port (the module lets go of what it holds) and stops the thread if no other module uses it. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.port.close();
+    await this.host.drop(this);
+  }
+
+  /** Resolves when the module closes its port of its own accord (having let go of what it holds). */
+  async closed(): Promise<void> {
+    if (this.closing) return;
+    await once(this.port, 'close');
+  }
+}
+
+class HostThread {
+  readonly worker: Worker;
+  readonly modules = new Set<HostedModule>();
+  exited = false;
+
+  constructor(private readonly onExit: () => void) {
+    this.worker = startWorker(import.meta.url, 'host-worker');
+    this.worker.unref();
+    // An error is followed by the exit, which tells every module on the thread.
+    this.worker.on('error', () => undefined);
+    this.worker.once('exit', () => {
+      this.exited = true;
+      this.onExit();
+      for (const module of this.modules) module.lost();
+      this.modules.clear();
+    });
+  }
+
+  async drop(module: HostedModule): Promise<void> {
+    if (!this.modules.delete(module) || this.modules.size > 0 || this.exited) return;
+    this.onExit();
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Threads shared by modules of different parts of Vigil, each module talking over a port of its
+ * own: on a SQLite store the WAL checkpointer (one timer) and the first export thread run on one
+ * thread rather than two, which saves the ~9 MB a Node thread costs before it does anything
+ * (BENCHMARKS.md, eleventh round). Modules ask for a thread by number (`slot`); a thread starts
+ * with its first module and stops with its last. The modules of a thread share its time: they do
+ * work that waits its turn well (a checkpoint every 50 ms, export pages of ~10 ms).
+ */
+export class ThreadHosts {
+  private readonly threads = new Map<number, HostThread>();
+
+  /**
+   * Runs `serve` of the module `name` next to `callerUrl` (as startWorker resolves it) with
+   * `data`, on thread `slot`. `gone` is called once if the module stops without `close()`: it
+   * closed its port (gave up), or its thread stopped (which closes the port too, often first).
+   */
+  start<Data>(slot: number, callerUrl: string, name: string, data: Data, gone: () => void): HostedModule {
+    let host = this.threads.get(slot);
+    if (!host || host.exited) {
+      const started: HostThread = new HostThread(() => {
+        if (this.threads.get(slot) === started) this.threads.delete(slot);
+      });
+      host = started;
+      this.threads.set(slot, host);
+    }
+    const { port1, port2 } = new MessageChannel();
+    const module = new HostedModule(port1, host, gone);
+    host.modules.add(module);
+    host.worker.postMessage({ url: moduleUrl(callerUrl, name).href, port: port2, data } satisfies HostRequest, [port2]);
+    return module;
+  }
+
+  /** Threads running now. */
+  get running(): number {
+    return this.threads.size;
+  }
+}
+
+/** The process's shared threads. */
+export const THREAD_HOSTS = new ThreadHosts();

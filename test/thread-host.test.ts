@@ -1,0 +1,95 @@
+import { once } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { ThreadHosts, type HostedModule } from '../src/threads/thread-host.js';
+
+interface Echo {
+  threadId: number;
+  data: unknown;
+  message: string;
+}
+
+async function ask(module: HostedModule, message: string): Promise<Echo> {
+  const reply = once(module.port, 'message') as Promise<[Echo]>;
+  module.port.postMessage(message);
+  return (await reply)[0];
+}
+
+describe('shared threads', () => {
+  const echo = (hosts: ThreadHosts, slot: number, data: unknown, gone = vi.fn()) => hosts.start(slot, import.meta.url, 'support/hosted-echo', data, gone);
+
+  it('run the modules of one slot on one thread and those of another on theirs, each on its own port with its own data', async () => {
+    const hosts = new ThreadHosts();
+    const [a, b, c] = [echo(hosts, 0, 'a'), echo(hosts, 0, { b: 2 }), echo(hosts, 1, 'c')];
+    try {
+      const [ra, rb, rc] = await Promise.all([ask(a, 'to a'), ask(b, 'to b'), ask(c, 'to c')]);
+      expect(ra).toMatchObject({ data: 'a', message: 'to a' });
+      expect(rb).toMatchObject({ data: { b: 2 }, message: 'to b' });
+      expect(rc).toMatchObject({ data: 'c', message: 'to c' });
+      expect(rb.threadId).toBe(ra.threadId);
+      expect(rc.threadId).not.toBe(ra.threadId);
+      expect(hosts.running).toBe(2);
+    } finally {
+      await Promise.all([a, b, c].map((module) => module.close()));
+    }
+  });
+
+  it('stop a thread with its last module, and start a new one for the next', async () => {
+    const hosts = new ThreadHosts();
+    const [a, b] = [echo(hosts, 0, 'a'), echo(hosts, 0, 'b')];
+    const first = (await ask(a, 'hello')).threadId;
+    const exit = once(a.thread, 'exit');
+    await a.close();
+    expect(hosts.running).toBe(1);
+    expect((await ask(b, 'still there')).threadId).toBe(first);
+    await b.close();
+    await exit;
+    expect(hosts.running).toBe(0);
+    const c = echo(hosts, 0, 'c');
+    expect((await ask(c, 'again')).threadId).not.toBe(first);
+    await c.close();
+  });
+
+  it('tell the owner of a module that closes its port, and keep the thread for the others', async () => {
+    const hosts = new ThreadHosts();
+    const [goneA, goneB] = [vi.fn(), vi.fn()];
+    const [a, b] = [echo(hosts, 0, 'a', goneA), echo(hosts, 0, 'b', goneB)];
+    try {
+      a.port.postMessage('close');
+      await vi.waitFor(() => expect(goneA).toHaveBeenCalledOnce());
+      expect((await ask(b, 'fine')).data).toBe('b');
+      expect(goneB).not.toHaveBeenCalled();
+      expect(hosts.running).toBe(1);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    expect(hosts.running).toBe(0);
+  });
+
+  it('tell every module of a thread that stops, once, and start a new thread for the next module', async () => {
+    const hosts = new ThreadHosts();
+    const [goneA, goneB] = [vi.fn(), vi.fn()];
+    const [a, b] = [echo(hosts, 0, 'a', goneA), echo(hosts, 0, 'b', goneB)];
+    const crashed = (await ask(a, 'hello')).threadId;
+    // Not once(): it would reject with the thread's error, which comes before its exit.
+    const exit = new Promise((resolve) => a.thread.once('exit', resolve));
+    a.port.postMessage('crash');
+    await exit;
+    await vi.waitFor(() => expect(goneB).toHaveBeenCalledOnce());
+    expect(goneA).toHaveBeenCalledOnce();
+    expect(hosts.running).toBe(0);
+    await Promise.all([a.close(), b.close()]);
+    expect(goneA).toHaveBeenCalledOnce();
+    const c = echo(hosts, 0, 'c');
+    expect((await ask(c, 'after')).threadId).not.toBe(crashed);
+    await c.close();
+  });
+
+  it('close the port of a module that cannot be loaded', async () => {
+    const hosts = new ThreadHosts();
+    const gone = vi.fn();
+    const missing = hosts.start(0, import.meta.url, 'support/no-such-module', null, gone);
+    await vi.waitFor(() => expect(gone).toHaveBeenCalledOnce());
+    expect(hosts.running).toBe(0);
+    await missing.close();
+  });
+});
