@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,6 +86,19 @@ describe('export encoding threads', () => {
     expect(pool.running).toBe(0);
     expect(THREAD_HOSTS.running).toBeLessThanOrEqual(running);
   });
+
+  it('keep the process alive while a piece is in flight, and not once its thread is idle', async () => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/encode-and-exit.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number];
+    // Exit code 13 would be a process that ended with the piece unfinished.
+    expect(code).toBe(0);
+    expect(Number(out.trim())).toBe(jsonlLines(Array.from({ length: 50_000 }, (_, n) => JSON.stringify({ n }))).length);
+    // Its thread would stop after ten idle minutes: the process ended long before.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  }, 90_000);
 
   it('fail the pieces in flight when a thread stops', async () => {
     const pool = new EncoderPool(1);

@@ -154,7 +154,7 @@ class EncoderThread {
     private readonly removed: () => void,
   ) {
     this.module = hosts.start(slot, import.meta.url, 'encode-worker', undefined, () => this.fail(new Error('the export encoding thread stopped')));
-    this.module.port.on('message', (reply: PieceReply) => this.settle(reply));
+    this.module.listen((reply) => this.settle(reply as PieceReply));
   }
 
   get busy(): number {
@@ -165,6 +165,8 @@ class EncoderThread {
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
     const pending: Pending = { kind: request.kind, head: deferred(), parts: deferred() };
+    // Pieces in flight keep the process alive; an idle thread does not.
+    if (this.pending.size === 0) this.module.ref();
     this.pending.set(id, pending);
     this.module.port.postMessage({ id, ...request });
     return { head: pending.head.promise, parts: pending.parts.promise };
@@ -189,6 +191,7 @@ class EncoderThread {
       pending.parts.resolve(reply.parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)));
     }
     if (this.pending.size === 0) {
+      this.module.unref();
       this.idleTimer = setTimeout(() => void this.stop(), this.idleMs);
       this.idleTimer.unref();
     }

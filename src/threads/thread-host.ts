@@ -35,9 +35,19 @@ export class HostedModule {
     });
   }
 
-  /** Keeps the process alive until the module is closed (while it finishes something the process waits for). */
+  /** Handles the module's messages. (Adding a listener refs a port: it is unref'd again.) */
+  listen(handler: (message: unknown) => void): void {
+    this.port.on('message', handler);
+    this.port.unref();
+  }
+
+  /** Keeps the process alive until unref() or close(): while the module does something the process waits for. */
   ref(): void {
     this.port.ref();
+  }
+
+  unref(): void {
+    this.port.unref();
   }
 
   /** Its thread, for tests that make it fail. */
