@@ -19,7 +19,7 @@
  *   GET    /                                  the dashboard (web/dist)
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { KeyCache } from '../auth/key-cache.js';
 import { KeyService } from '../auth/key-service.js';
 import { ViewerTokenService } from '../auth/viewer-token-service.js';
@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // One line per request, when it is answered (below), instead of one on arrival and one on answer.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_REQUEST_BYTES,
     // Unknown fields and parameters are errors, never silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
