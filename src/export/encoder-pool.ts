@@ -61,7 +61,7 @@ export interface ReadPiece {
  *
  * A thread's work starts with the first piece it is given and stops after `idleMs` without work
  * (its thread with it, unless the checkpoints share it), so a server that does not export runs
- * none of its own. Threads never keep the process alive.
+ * none of its own. A thread keeps the process alive only while it has pieces in flight.
  */
 export class EncoderPool {
   private readonly threads: EncoderThread[] = [];
