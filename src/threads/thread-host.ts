@@ -46,6 +46,7 @@ export class HostedModule {
     this.port.ref();
   }
 
+  /** Lets the process exit again while the module waits. */
   unref(): void {
     this.port.unref();
   }
