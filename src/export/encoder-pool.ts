@@ -140,6 +140,9 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** Why a thread's pieces in flight fail when it stops or is stopped. */
+const STOPPED = 'the export encoding thread stopped';
+
 class EncoderThread {
   private readonly module: HostedModule;
   private readonly pending = new Map<number, Pending>();
@@ -153,7 +156,7 @@ class EncoderThread {
     private readonly idleMs: number,
     private readonly removed: () => void,
   ) {
-    this.module = hosts.start(slot, import.meta.url, 'encode-worker', undefined, () => this.fail(new Error('the export encoding thread stopped')));
+    this.module = hosts.start(slot, import.meta.url, 'encode-worker', undefined, () => this.fail(new Error(STOPPED)));
     this.module.listen((reply) => this.settle(reply as PieceReply));
   }
 
@@ -174,7 +177,7 @@ class EncoderThread {
 
   /** Leaves the pool and its shared thread; pieces in flight fail. */
   async stop(): Promise<void> {
-    this.fail(new Error('the export encoding thread stopped'));
+    this.fail(new Error(STOPPED));
     await this.module.close();
   }
 

@@ -27,11 +27,11 @@ export class HostedModule {
   ) {
     // Neither the port nor the thread keeps the process alive (see ref()).
     port.unref();
+    // Closed by the module (it gave up) or with its thread: gone, unless close() asked for it.
     port.once('close', () => {
       if (this.closing) return;
-      this.closing = true;
+      this.lost();
       void this.host.drop(this);
-      this.gone();
     });
   }
 
@@ -56,7 +56,7 @@ export class HostedModule {
     return this.host.worker;
   }
 
-  /** Called by the thread's exit: the module is gone with it. */
+  /** The module is gone without close(): its owner is told, once. */
   lost(): void {
     if (this.closing) return;
     this.closing = true;

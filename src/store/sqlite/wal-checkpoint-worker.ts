@@ -21,9 +21,8 @@ export function serve(port: MessagePort, { path, intervalMs, synchronous }: Chec
     if (message === 'stop') stop();
   });
   try {
-    db = new Database(path);
-    db.pragma(`synchronous = ${synchronous}`);
-    const connection = db;
+    const connection = (db = new Database(path));
+    connection.pragma(`synchronous = ${synchronous}`);
     timer = setInterval(() => {
       try {
         connection.pragma('wal_checkpoint(PASSIVE)');

@@ -55,7 +55,7 @@ export class BackgroundCheckpoints {
     this.module.ref();
     const closed = this.module.closed();
     this.module.port.postMessage('stop');
+    // The module closes its port once its connection is closed, which also lets go of the thread.
     await closed;
-    await this.module.close();
   }
 }
