@@ -49,6 +49,23 @@ describe('shared threads', () => {
     await c.close();
   });
 
+  it('close a module once it has let go of what it holds, alone on its thread or beside another', async () => {
+    const hosts = new ThreadHosts();
+    const flag = () => new Int32Array(new SharedArrayBuffer(4));
+    const [alone, shared] = [flag(), flag()];
+    const a = hosts.start(0, import.meta.url, 'support/hosted-slow-release', alone, vi.fn());
+    const b = hosts.start(1, import.meta.url, 'support/hosted-slow-release', shared, vi.fn());
+    const neighbour = echo(hosts, 1, 'neighbour');
+    // Started, all three (a module closed before it starts has nothing to let go of).
+    await Promise.all([a, b, neighbour].map((module) => ask(module, 'up')));
+    // The thread of slot 0 ends with its module: the release must not be cut short.
+    await a.close();
+    expect(Atomics.load(alone, 0)).toBe(1);
+    await b.close();
+    expect(Atomics.load(shared, 0)).toBe(1);
+    await neighbour.close();
+  });
+
   it('tell the owner of a module that closes its port, and keep the thread for the others', async () => {
     const hosts = new ThreadHosts();
     const [goneA, goneB] = [vi.fn(), vi.fn()];

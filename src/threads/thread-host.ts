@@ -1,16 +1,18 @@
-import { once } from 'node:events';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { moduleUrl, startWorker } from './start-worker.js';
 
 /**
  * What a hosted module exports as `serve`: it answers on `port` until that port closes, then lets
- * go of what it holds. Its thread is shared, so it catches its own errors; to give up, it closes
- * its port.
+ * go of what it holds, synchronously in its 'close' listener (its owner waits for that before,
+ * say, closing the database the module read). Its thread is shared, so it catches its own errors;
+ * to give up, it lets go and closes its port.
  */
 export type Serve<Data> = (port: MessagePort, data: Data) => void;
 
 /** What the host thread (host-worker.ts) is sent to start a module. */
 export interface HostRequest {
+  /** Sent back by the thread once the module has let go after its port closed. */
+  id: number;
   url: string;
   port: MessagePort;
   data: unknown;
@@ -23,6 +25,7 @@ export class HostedModule {
   constructor(
     readonly port: MessagePort,
     private readonly host: HostThread,
+    private readonly released: Promise<void>,
     private readonly gone: () => void,
   ) {
     // Neither the port nor the thread keeps the process alive (see ref()).
@@ -63,18 +66,16 @@ export class HostedModule {
     this.gone();
   }
 
-  /** Closes the port (the module lets go of what it holds) and stops the thread if no other module uses it. */
+  /**
+   * Closes the port and resolves once the module has let go of what it holds (or its thread is
+   * gone), then stops the thread if no other module uses it.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     this.port.close();
+    await this.host.hold(this.released);
     await this.host.drop(this);
-  }
-
-  /** Resolves when the module closes its port of its own accord (having let go of what it holds). */
-  async closed(): Promise<void> {
-    if (this.closing) return;
-    await once(this.port, 'close');
   }
 }
 
@@ -82,18 +83,46 @@ class HostThread {
   readonly worker: Worker;
   readonly modules = new Set<HostedModule>();
   exited = false;
+  /** What settles each module's `released`, by its number. */
+  private readonly releases = new Map<number, () => void>();
+  private nextId = 0;
+  private holds = 0;
 
   constructor(private readonly onExit: () => void) {
     this.worker = startWorker(import.meta.url, 'host-worker');
+    this.worker.on('message', (id: number) => {
+      this.releases.get(id)?.();
+      this.releases.delete(id);
+    });
+    // After listening, which refs the thread's port.
     this.worker.unref();
     // An error is followed by the exit, which tells every module on the thread.
     this.worker.on('error', () => undefined);
     this.worker.once('exit', () => {
       this.exited = true;
       this.onExit();
+      for (const release of this.releases.values()) release();
+      this.releases.clear();
       for (const module of this.modules) module.lost();
       this.modules.clear();
     });
+  }
+
+  /** A number for a new module, and a promise settled once it has let go after its port closed. */
+  track(): { id: number; released: Promise<void> } {
+    const id = this.nextId++;
+    const released = new Promise<void>((resolve) => this.releases.set(id, resolve));
+    return { id, released };
+  }
+
+  /** Awaits `released` with the process kept alive: it may be stopping and have nothing else to do. */
+  async hold(released: Promise<void>): Promise<void> {
+    if (this.holds++ === 0) this.worker.ref();
+    try {
+      await released;
+    } finally {
+      if (--this.holds === 0) this.worker.unref();
+    }
   }
 
   async drop(module: HostedModule): Promise<void> {
@@ -129,9 +158,10 @@ export class ThreadHosts {
       this.threads.set(slot, host);
     }
     const { port1, port2 } = new MessageChannel();
-    const module = new HostedModule(port1, host, gone);
+    const { id, released } = host.track();
+    const module = new HostedModule(port1, host, released, gone);
     host.modules.add(module);
-    host.worker.postMessage({ url: moduleUrl(callerUrl, name).href, port: port2, data } satisfies HostRequest, [port2]);
+    host.worker.postMessage({ id, url: moduleUrl(callerUrl, name).href, port: port2, data } satisfies HostRequest, [port2]);
     return module;
   }
 

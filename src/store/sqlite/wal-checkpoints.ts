@@ -51,11 +51,6 @@ export class BackgroundCheckpoints {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    // Held while it stops: with nothing else to do, the process could exit here, before the store is closed.
-    this.module.ref();
-    const closed = this.module.closed();
-    this.module.port.postMessage('stop');
-    // The module closes its port once its connection is closed, which also lets go of the thread.
-    await closed;
+    await this.module.close();
   }
 }
