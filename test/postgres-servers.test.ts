@@ -22,9 +22,8 @@ describePostgres('PostgreSQL store: two Vigil servers on one database', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    // One after the other: the first creates the schema and installs the admin key, the second finds both.
-    servers.push(await startServer(db.url, admin));
-    servers.push(await startServer(db.url, admin));
+    // At once: one creates the schema and installs the admin key while the other waits, then finds both.
+    servers.push(...(await Promise.all([startServer(db.url, admin), startServer(db.url, admin)])));
   }, 120_000);
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.stop()));

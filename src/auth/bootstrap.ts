@@ -1,6 +1,6 @@
 import { invalid } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
-import { generateApiKey, parseApiKey, secretMatches } from './api-key.js';
+import { generateApiKey, parseApiKey, secretMatches, type NewApiKey } from './api-key.js';
 import type { KeyService } from './key-service.js';
 
 export type BootstrapOutcome = 'installed' | 'present' | 'created' | 'not-needed';
@@ -17,26 +17,35 @@ export async function bootstrapAdminKey(
   adminKey: string | undefined,
   show: (token: string) => void,
 ): Promise<BootstrapOutcome> {
-  if (adminKey !== undefined) return installAdminKey(store, keys, adminKey);
-  if (await store.hasKeys()) return 'not-needed';
-  const created = await keys.createAsSystem({ name: 'admin', role: 'admin' }, generateApiKey());
-  show(created.token);
+  const parsed = adminKey === undefined ? undefined : parseAdminKey(adminKey);
+  // Processes starting at once on one database take turns: the later ones find the key made.
+  const outcome = await store.bootstrapExclusively(async () => {
+    if (parsed) return installAdminKey(store, keys, parsed);
+    if (await store.hasKeys()) return 'not-needed';
+    return keys.createAsSystem({ name: 'admin', role: 'admin' }, generateApiKey());
+  });
+  if (typeof outcome === 'string') return outcome;
+  show(outcome.token);
   return 'created';
 }
 
-async function installAdminKey(store: Store, keys: KeyService, token: string): Promise<BootstrapOutcome> {
+function parseAdminKey(token: string): NewApiKey {
   const parsed = parseApiKey(token);
   if (!parsed) {
     const example = generateApiKey().token;
     throw invalid([{ path: 'VIGIL_ADMIN_KEY', message: `must have the API key format vk_<12 hex>_<43 base64url>, such as ${example}` }]);
   }
-  const existing = await store.findKey(parsed.id);
+  return { ...parsed, token };
+}
+
+async function installAdminKey(store: Store, keys: KeyService, key: NewApiKey): Promise<BootstrapOutcome> {
+  const existing = await store.findKey(key.id);
   if (existing) {
-    if (!secretMatches(parsed.secret, existing.secretHash)) {
-      throw invalid([{ path: 'VIGIL_ADMIN_KEY', message: `a different key with id ${parsed.id} already exists` }]);
+    if (!secretMatches(key.secret, existing.secretHash)) {
+      throw invalid([{ path: 'VIGIL_ADMIN_KEY', message: `a different key with id ${key.id} already exists` }]);
     }
     return 'present';
   }
-  await keys.createAsSystem({ name: 'admin (VIGIL_ADMIN_KEY)', role: 'admin' }, { ...parsed, token });
+  await keys.createAsSystem({ name: 'admin (VIGIL_ADMIN_KEY)', role: 'admin' }, key);
   return 'installed';
 }

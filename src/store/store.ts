@@ -260,6 +260,12 @@ export interface Store {
   revokeKey(id: string, revokedAt: string): Promise<boolean>;
   /** True when no key has ever been created (first start). */
   hasKeys(): Promise<boolean>;
+  /**
+   * Runs `fn` (the first start's admin key) while no other process sharing this database runs
+   * its own: two processes starting at once on an empty database would otherwise each create an
+   * admin key, and two given the same `VIGIL_ADMIN_KEY` would both try to insert it.
+   */
+  bootstrapExclusively<T>(fn: () => Promise<T>): Promise<T>;
 
   /**
    * A server-wide secret shared by every process on this database (cursor signing, redaction

@@ -27,7 +27,7 @@ import { PostgresJobs } from './jobs.js';
 import { bySeqStatement, byIdStatement, PAGE_SETTINGS, QueryCompiler, type Statement } from './filter-sql.js';
 import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
-import { createPool, withClient } from './pool.js';
+import { createPool, transaction, withClient } from './pool.js';
 import { PostgresRetention } from './retention.js';
 import { PostgresSummaries } from './summary.js';
 import { readTiles, TreeCache } from './tree-cache.js';
@@ -38,6 +38,9 @@ export interface PostgresStoreOptions {
   /** Connections this process keeps open at most (default 10). */
   poolSize?: number;
 }
+
+/** pg_advisory_xact_lock key held while a process bootstraps its admin key ('VIGL' then 3). */
+const BOOTSTRAP_LOCK = 0x5649474c_03;
 
 /** api_keys columns under the names of ApiKeyRecord. */
 const KEY_COLUMNS = `id, tenant, role, name, secret_hash AS "secretHash", created_at AS "createdAt",
@@ -61,7 +64,7 @@ export class PostgresStore implements Store {
   private readonly retention: PostgresRetention;
   private readonly summaries: PostgresSummaries;
 
-  constructor(options: PostgresStoreOptions) {
+  constructor(private readonly options: PostgresStoreOptions) {
     this.pool = createPool({ url: options.url, size: options.poolSize ?? 10 });
     this.dict = new Dictionary(this.pool);
     this.partitions = new Partitions(this.pool);
@@ -235,6 +238,20 @@ export class PostgresStore implements Store {
 
   async hasKeys(): Promise<boolean> {
     return guard(async () => (await this.pool.query('SELECT 1 FROM api_keys LIMIT 1')).rowCount === 1);
+  }
+
+  async bootstrapExclusively<T>(fn: () => Promise<T>): Promise<T> {
+    // The lock's transaction on a connection of its own, outside the pool: `fn` appends an event
+    // and inserts a key through the pool, which may have a single connection.
+    const lockPool = createPool({ url: this.options.url, size: 1 });
+    try {
+      return await transaction(lockPool, async (client) => {
+        await guard(() => client.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]));
+        return fn();
+      });
+    } finally {
+      await lockPool.end();
+    }
   }
 
   async secret(name: string, create: () => string): Promise<string> {

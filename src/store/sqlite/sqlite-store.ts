@@ -279,6 +279,11 @@ export class SqliteStore implements Store, Summaries {
     return prepared(this.db, 'SELECT 1 FROM api_keys LIMIT 1').get() !== undefined;
   }
 
+  /** One process writes a SQLite store (docs/operations.md): nothing to keep in line. */
+  async bootstrapExclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async secret(name: string, create: () => string): Promise<string> {
     return guard(() => {
       prepared(this.db, 'INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(`secret:${name}`, create());
