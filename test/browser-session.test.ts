@@ -142,7 +142,7 @@ describe('sign-out and the end of a session', () => {
 
   it('expires after its lifetime, or when its key expires if that is sooner', async () => {
     let now = Date.now();
-    const sessions = new SessionStore(h.store, () => now);
+    const sessions = new SessionStore(h.store, h.store, () => now);
     const { id } = await sessions.open(h.admin);
     now += SESSION_TTL_MS - 1000;
     await expect(sessions.principal(id)).resolves.toMatchObject({ role: 'admin' });
@@ -161,6 +161,17 @@ describe('sign-out and the end of a session', () => {
     expect(short.view.expires_at).toBe(expiresAt);
     now += 60_000;
     await expect(sessions.principal(short.id)).rejects.toThrow(/expired/);
+  });
+
+  it('outlives the process that opened it (kept in the store, under a hash of its id), until signed out', async () => {
+    const before = new SessionStore(h.store, h.store);
+    const { id } = await before.open(h.admin);
+    // What a restarted server (or another process on the same database) has: the store alone.
+    const after = new SessionStore(h.store, h.store);
+    await expect(after.principal(id)).resolves.toMatchObject({ role: 'admin', tenant: null });
+    expect(await h.store.findSession(id)).toBeNull();
+    await after.close(id);
+    await expect(before.principal(id)).rejects.toThrow(/signed out/);
   });
 
   it('is unknown for a made-up id', async () => {

@@ -87,4 +87,18 @@ describePostgres('PostgreSQL store: two Vigil servers on one database', () => {
       await store.close();
     }
   }, 180_000);
+
+  it('keep one dashboard session between them: signed in on one, known to the other, signed out everywhere', async () => {
+    const [a, b] = servers as [VigilProcess, VigilProcess];
+    const csrf = { 'x-vigil-csrf': '1' };
+    const signIn = await fetch(`${a.url}/v1/session`, { method: 'POST', headers: { ...csrf, 'content-type': 'application/json' }, body: JSON.stringify({ key: admin }) });
+    expect(signIn.status).toBe(201);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const whoAmI = (server: VigilProcess) => fetch(`${server.url}/v1/session`, { headers: { cookie } });
+    const onB = await whoAmI(b);
+    expect(onB.status).toBe(200);
+    expect(await onB.json()).toMatchObject({ role: 'admin', tenant: null });
+    expect((await fetch(`${b.url}/v1/session`, { method: 'DELETE', headers: { ...csrf, cookie } })).status).toBe(204);
+    expect((await whoAmI(a)).status).toBe(401);
+  });
 });

@@ -478,6 +478,29 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
       });
     });
 
+    describe('dashboard sessions', () => {
+      const session = (idHash: string, expiresAt: number) => ({ idHash, principal: `{"keyId":"${idHash}"}`, expiresAt });
+
+      it('stores, finds and deletes sessions; drops the expired ones, and beyond the cap those that expire first', async () => {
+        const now = 1_800_000_000_000;
+        await store.saveSession(session('a', now + 3_000), now, 3);
+        await store.saveSession(session('b', now + 1_000), now, 3);
+        await store.saveSession(session('c', now + 2_000), now, 3);
+        expect(await store.findSession('a')).toEqual(session('a', now + 3_000));
+        // A fourth: b, which expires first, makes room.
+        await store.saveSession(session('d', now + 4_000), now, 3);
+        expect(await store.findSession('b')).toBeNull();
+        expect(await store.findSession('c')).toEqual(session('c', now + 2_000));
+        // Later, c has expired: saving drops it whatever the cap.
+        await store.saveSession(session('e', now + 9_000), now + 2_000, 10);
+        expect(await store.findSession('c')).toBeNull();
+        expect(await store.findSession('a')).not.toBeNull();
+        await store.deleteSession('a');
+        expect(await store.findSession('a')).toBeNull();
+        expect(await store.findSession('e')).toEqual(session('e', now + 9_000));
+      });
+    });
+
     describe('jobs', () => {
       const job = (over: Partial<JobRecord>): JobRecord => ({
         id: `job-${Math.random().toString(36).slice(2)}`,

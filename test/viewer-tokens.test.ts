@@ -351,7 +351,7 @@ describe('dashboard sign-in with a viewer token', () => {
     expect((await signIn(`${minted.token.slice(0, -2)}AA`)).statusCode).toBe(401);
     let now = Date.now();
     const { viewerTokenKey } = await loadServerSecrets(h.store);
-    const sessions = new SessionStore(h.store, () => now, viewerTokenKey);
+    const sessions = new SessionStore(h.store, h.store, () => now, viewerTokenKey);
     const { id, view } = await sessions.open(minted.token);
     expect(view.expires_at).toBe(minted.expires_at);
     await expect(sessions.principal(id)).resolves.toMatchObject({ role: 'viewer', tenant: 'acme' });
@@ -362,7 +362,7 @@ describe('dashboard sign-in with a viewer token', () => {
 
   it('needs the key to be accepted: without the signing key a session refuses viewer tokens', async () => {
     const vt = await token({ tenant: 'acme' });
-    await expect(new SessionStore(h.store).open(vt)).rejects.toThrow(/viewer tokens are not accepted/);
+    await expect(new SessionStore(h.store, h.store).open(vt)).rejects.toThrow(/viewer tokens are not accepted/);
   });
 });
 

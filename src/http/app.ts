@@ -130,7 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     return app.swagger();
   });
   healthRoutes(app, deps.store);
-  const sessions = new SessionStore(keyCache, Date.now, secrets.viewerTokenKey);
+  const sessions = new SessionStore(keyCache, deps.store, Date.now, secrets.viewerTokenKey);
   await sessionRoutes(app, sessions);
   await dashboardRoutes(app);
 

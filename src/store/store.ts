@@ -201,6 +201,15 @@ export type Summaries = Pick<Store, 'summarize'>;
  * - Read-after-write: anything a resolved `append` stored is visible to every later read.
  * - Tenant isolation: every read takes a tenant and never returns another tenant's rows.
  */
+/** A dashboard session as stored (src/http/routes/session.ts): its id only as a SHA-256. */
+export interface SessionRecord {
+  idHash: string;
+  /** The Principal it signs in, as JSON: no secret (a key's id, name, role and tenant, or a viewer token's claims). */
+  principal: string;
+  /** Unix time in milliseconds. */
+  expiresAt: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
@@ -260,6 +269,14 @@ export interface Store {
   revokeKey(id: string, revokedAt: string): Promise<boolean>;
   /** True when no key has ever been created (first start). */
   hasKeys(): Promise<boolean>;
+  /**
+   * Stores a dashboard session, having dropped the expired ones (at `now`) and, to keep at most
+   * `max`, the ones that expire first.
+   */
+  saveSession(session: SessionRecord, now: number, max: number): Promise<void>;
+  /** The session stored under `idHash`, expired or not; null when there is none. */
+  findSession(idHash: string): Promise<SessionRecord | null>;
+  deleteSession(idHash: string): Promise<void>;
   /**
    * Runs `fn` (the first start's admin key) while no other process sharing this database runs
    * its own: two processes starting at once on an empty database would otherwise each create an

@@ -2,7 +2,7 @@
  * Dashboard sign-in. `POST /v1/session {key}` checks an API key (or viewer token) once and answers
  * with an opaque session id in an httpOnly, SameSite=Strict cookie; `GET /v1/session` says who is
  * signed in; `DELETE /v1/session` signs out. The key is neither kept nor readable by the page's
- * script: the server keeps the session (in memory, with an expiry) and re-reads the key's record
+ * script: the server keeps the session (in its store, with an expiry) and re-reads the key's record
  * on every request, so revoking or expiring the key ends its sessions at once. A viewer token has
  * no record: its session ends when the token expires.
  *
@@ -10,7 +10,7 @@
  * and HEAD): the session cannot ingest or manage keys. Sign-in and sign-out require the
  * `X-Vigil-CSRF` header, which no cross-site form can send (it forces a CORS preflight).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -26,7 +26,7 @@ export const SESSION_COOKIE = 'vigil_session';
 export const CSRF_HEADER = 'x-vigil-csrf';
 /** A session lasts this long from sign-in, or less when the key expires sooner. */
 export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
-/** Sessions kept at most; the oldest is dropped beyond it, so sign-ins cannot exhaust memory. */
+/** Sessions kept at most; those that expire first are dropped beyond it, so sign-ins cannot fill the store. */
 const MAX_SESSIONS = 10_000;
 
 interface Session {
@@ -43,28 +43,28 @@ export interface SessionView {
   expires_at: string;
 }
 
+type SessionStorage = Pick<Store, 'saveSession' | 'findSession' | 'deleteSession'>;
+
 /**
- * Sessions by id, in this process's memory (a restart signs everyone out; several processes
- * behind one address need sticky routing). Ids are 256-bit random, base64url.
+ * Sessions, kept in the store under the SHA-256 of their id: every process on one database knows
+ * them, and a restart signs nobody out. Ids are 256-bit random, base64url.
  */
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
-
   constructor(
-    private readonly store: Pick<Store, 'findKey'>,
+    /** Where keys are read, on every request (a cache that sees revocations). */
+    private readonly keys: Pick<Store, 'findKey'>,
+    private readonly storage: SessionStorage,
     private readonly now: () => number = Date.now,
     private readonly viewerTokenKey?: Uint8Array,
   ) {}
 
   /** Checks `key` (or viewer token) as the API does and opens a session; throws VIGIL_ERR_UNAUTHENTICATED. */
   async open(key: string): Promise<{ id: string; view: SessionView }> {
-    const principal = await authenticate(this.store, `Bearer ${key}`, new Date(this.now()), this.viewerTokenKey);
+    const principal = await authenticate(this.keys, `Bearer ${key}`, new Date(this.now()), this.viewerTokenKey);
     const keyExpiry = await this.expiryOf(principal);
     const session = { principal, expiresAt: Math.min(this.now() + SESSION_TTL_MS, keyExpiry) };
-    this.dropExpired();
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     const id = randomBytes(32).toString('base64url');
-    this.sessions.set(id, session);
+    await this.storage.saveSession({ idHash: idHash(id), principal: JSON.stringify(principal), expiresAt: session.expiresAt }, this.now(), MAX_SESSIONS);
     return { id, view: viewOf(session) };
   }
 
@@ -77,21 +77,22 @@ export class SessionStore {
     return viewOf(await this.live(id));
   }
 
-  close(id: string): void {
-    this.sessions.delete(id);
+  async close(id: string): Promise<void> {
+    await this.storage.deleteSession(idHash(id));
   }
 
   private async live(id: string): Promise<Session> {
-    const session = this.sessions.get(id);
-    if (!session || session.expiresAt <= this.now()) {
-      this.sessions.delete(id);
+    const stored = await this.storage.findSession(idHash(id));
+    if (!stored || stored.expiresAt <= this.now()) {
+      if (stored) await this.close(id);
       throw unauthenticated('the dashboard session has expired or was signed out; sign in again');
     }
+    const session: Session = { principal: JSON.parse(stored.principal) as Principal, expiresAt: stored.expiresAt };
     // A viewer token cannot be revoked; its expiry already bounds the session.
     if (session.principal.viewer) return session;
-    const record = await this.store.findKey(session.principal.keyId);
+    const record = await this.keys.findKey(session.principal.keyId);
     if (!record || record.revokedAt !== null) {
-      this.sessions.delete(id);
+      await this.close(id);
       throw unauthenticated('the key of this session was revoked; sign in again');
     }
     return session;
@@ -99,14 +100,14 @@ export class SessionStore {
 
   private async expiryOf(principal: Principal): Promise<number> {
     if (principal.viewer) return Date.parse(principal.viewer.expiresAt);
-    const record = await this.store.findKey(principal.keyId);
+    const record = await this.keys.findKey(principal.keyId);
     return record?.expiresAt ? Date.parse(record.expiresAt) : Infinity;
   }
+}
 
-  private dropExpired(): void {
-    const now = this.now();
-    for (const [id, session] of this.sessions) if (session.expiresAt <= now) this.sessions.delete(id);
-  }
+/** How a session id is stored: whoever reads the store cannot sign in with what is there. */
+function idHash(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
 }
 
 /**
@@ -163,7 +164,7 @@ export async function sessionRoutes(app: FastifyInstance, sessions: SessionStore
     { schema: { tags: ['session'], summary: 'Sign out: ends the session and clears the cookie', security: [], headers: CsrfHeaders, response: { 204: Type.Null(), ...errors } } },
     async function signOut(request, reply) {
       const id = request.cookies[SESSION_COOKIE];
-      if (id) sessions.close(id);
+      if (id) await sessions.close(id);
       return reply.clearCookie(SESSION_COOKIE, cookieOptions(request)).status(204).send(null);
     },
   );

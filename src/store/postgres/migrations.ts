@@ -278,6 +278,23 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
        GROUP BY tenant_id, dim, start_hour, value_id;
     `,
   },
+  {
+    version: 5,
+    name: 'dashboard sessions',
+    sql: `
+      -- Dashboard sessions (src/http/routes/session.ts), shared by every process on the
+      -- database: a dashboard behind a load balancer stays signed in whichever process answers.
+      -- Under the SHA-256 of the session id (the cookie), never the id; the principal as JSON (a
+      -- key's id, name, role and tenant, or a viewer token's claims: no secret); expiry in Unix
+      -- milliseconds.
+      CREATE TABLE dashboard_sessions (
+        id_hash text PRIMARY KEY,
+        principal text NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key held while migrating ('VIGL' then 1). */

@@ -15,6 +15,7 @@ import type {
   JobUpdate,
   PurgeRange,
   RetentionSettings,
+  SessionRecord,
   Store,
   SummaryCounts,
   SummaryQuery,
@@ -238,6 +239,34 @@ export class PostgresStore implements Store {
 
   async hasKeys(): Promise<boolean> {
     return guard(async () => (await this.pool.query('SELECT 1 FROM api_keys LIMIT 1')).rowCount === 1);
+  }
+
+  async saveSession(session: SessionRecord, now: number, max: number): Promise<void> {
+    await guard(() =>
+      transaction(this.pool, async (client) => {
+        await client.query('DELETE FROM dashboard_sessions WHERE expires_at <= $1', [now]);
+        await client.query(
+          `DELETE FROM dashboard_sessions WHERE id_hash IN (SELECT id_hash FROM dashboard_sessions ORDER BY expires_at
+             LIMIT greatest(0, (SELECT count(*) FROM dashboard_sessions) - $1 + 1))`,
+          [max],
+        );
+        await client.query('INSERT INTO dashboard_sessions (id_hash, principal, expires_at) VALUES ($1, $2, $3)', [session.idHash, session.principal, session.expiresAt]);
+      }),
+    );
+  }
+
+  async findSession(idHash: string): Promise<SessionRecord | null> {
+    return guard(async () => {
+      const { rows } = await this.pool.query<SessionRecord>(
+        'SELECT id_hash AS "idHash", principal, expires_at::float8 AS "expiresAt" FROM dashboard_sessions WHERE id_hash = $1',
+        [idHash],
+      );
+      return rows[0] ?? null;
+    });
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await guard(() => this.pool.query('DELETE FROM dashboard_sessions WHERE id_hash = $1', [idHash]));
   }
 
   async bootstrapExclusively<T>(fn: () => Promise<T>): Promise<T> {

@@ -389,6 +389,22 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         SELECT id + 1, bytes, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 2 FROM body_dictionaries WHERE id < 255 ORDER BY id DESC LIMIT 1;
     `,
   },
+  {
+    version: 12,
+    name: 'dashboard sessions',
+    sql: `
+      -- Dashboard sessions (src/http/routes/session.ts), kept here rather than in one process's
+      -- memory: a restart no longer signs everyone out. Under the SHA-256 of the session id (the
+      -- cookie), never the id; the principal as JSON (a key's id, name, role and tenant, or a
+      -- viewer token's claims: no secret); expiry in Unix milliseconds.
+      CREATE TABLE dashboard_sessions (
+        id_hash TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version, each in its own transaction. */

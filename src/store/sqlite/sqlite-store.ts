@@ -16,6 +16,7 @@ import type {
   PurgeRange,
   RetentionSettings,
   ScanQuery,
+  SessionRecord,
   Store,
   Summaries,
   SummaryCounts,
@@ -277,6 +278,29 @@ export class SqliteStore implements Store, Summaries {
 
   async hasKeys(): Promise<boolean> {
     return prepared(this.db, 'SELECT 1 FROM api_keys LIMIT 1').get() !== undefined;
+  }
+
+  async saveSession(session: SessionRecord, now: number, max: number): Promise<void> {
+    guard(() =>
+      this.db.transaction(() => {
+        prepared(this.db, 'DELETE FROM dashboard_sessions WHERE expires_at <= ?').run(now);
+        prepared(
+          this.db,
+          `DELETE FROM dashboard_sessions WHERE id_hash IN (SELECT id_hash FROM dashboard_sessions ORDER BY expires_at
+             LIMIT max(0, (SELECT count(*) FROM dashboard_sessions) - ? + 1))`,
+        ).run(max);
+        prepared(this.db, 'INSERT INTO dashboard_sessions (id_hash, principal, expires_at) VALUES (?, ?, ?)').run(session.idHash, session.principal, session.expiresAt);
+      }).immediate(),
+    );
+  }
+
+  async findSession(idHash: string): Promise<SessionRecord | null> {
+    const sql = 'SELECT id_hash AS idHash, principal, expires_at AS expiresAt FROM dashboard_sessions WHERE id_hash = ?';
+    return prepared<[string], SessionRecord>(this.db, sql).get(idHash) ?? null;
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    guard(() => prepared(this.db, 'DELETE FROM dashboard_sessions WHERE id_hash = ?').run(idHash));
   }
 
   /** One process writes a SQLite store (docs/operations.md): nothing to keep in line. */
