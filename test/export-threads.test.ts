@@ -63,13 +63,15 @@ describe('export encoding threads', () => {
   });
 
   it('start on demand, spread pieces over at most `size` threads, and stop when idle', async () => {
-    const pool = new EncoderPool(2, 100);
+    // Idle for a second, a thread stops: long enough that the first to finish is still there when
+    // the other (which may have started slowly on a busy machine) finishes too.
+    const pool = new EncoderPool(2, 1_000);
     expect(pool.running).toBe(0);
     const input = bodies(300);
     const pieces = await Promise.all(Array.from({ length: 6 }, () => pool.encode('csv', input)));
     expect(pool.running).toBe(2);
     for (const piece of pieces) expect(Buffer.concat(piece).toString('utf8')).toBe(csvLines(input));
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(pool.running).toBe(0);
     expect(Buffer.concat(await pool.encode('jsonl', ['{}'])).toString('utf8')).toBe('{}\n');
     expect(pool.running).toBe(1);
