@@ -148,6 +148,14 @@ function quiet(): { out: Writable; err: Writable } {
   return { out: sink(), err: sink() };
 }
 
+/**
+ * Passes over the bundle in `offlineVerify`, the fastest reported: a busy machine only ever slows
+ * a pass down, and the first pass of a small bundle is mostly the code warming up (the quick
+ * run's 19,392 events take ~0.15 s). A pass longer than `ONE_PASS_S` is measured once.
+ */
+const VERIFY_PASSES = 3;
+const ONE_PASS_S = 2;
+
 /** Verifies the bundle as `vigil verify --bundle` does (same function, no process start-up), then removes it. */
 async function offlineVerify(ctx: RunContext): Promise<VigilResults['verify']> {
   const dir = bundleDir(ctx);
@@ -155,10 +163,16 @@ async function offlineVerify(ctx: RunContext): Promise<VigilResults['verify']> {
     ctx.log('  verify: the bundle, offline');
     const out: string[] = [];
     const io = { out: new Writable({ write: (chunk, _e, done) => done(void out.push(String(chunk))) }), err: quiet().err };
-    const started = performance.now();
-    const ok = await verifyBundle(dir, ctx.subjects.tenant, {}, io);
-    const seconds = secondsSince(started);
-    if (!ok) throw new Error(`vigil verify refused the bundle: ${out.join('')}`);
+    let seconds = Infinity;
+    for (let pass = 0; pass < VERIFY_PASSES; pass++) {
+      out.length = 0;
+      const started = performance.now();
+      const ok = await verifyBundle(dir, ctx.subjects.tenant, {}, io);
+      const took = secondsSince(started);
+      if (!ok) throw new Error(`vigil verify refused the bundle: ${out.join('')}`);
+      seconds = Math.min(seconds, took);
+      if (took > ONE_PASS_S) break;
+    }
     const events = Number(/Recomputed (\d+) leaves/.exec(out.join(''))?.[1] ?? Number.NaN);
     return { events, seconds, rate: events / seconds };
   } finally {
