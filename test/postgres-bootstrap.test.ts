@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { generateApiKey } from '../src/auth/api-key.js';
 import { bootstrapAdminKey, type BootstrapOutcome } from '../src/auth/bootstrap.js';
 import { buildApp } from '../src/http/app.js';
 import { Ingestor } from '../src/ingest/ingestor.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
-import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.js';
+import { createTestDatabase, describePostgres, TEST_DATABASE_URL, type TestDatabase } from './support/postgres.js';
 
 /** What a Vigil process needs to bootstrap: its own store (pool) and key service, on the shared database. */
 async function startProcess(url: string) {
@@ -46,5 +46,20 @@ describePostgres('PostgreSQL: processes starting at once on an empty database', 
     const outcomes = await Promise.all(processes.map((p) => bootstrapAdminKey(p.store, p.keys, token, () => expect.unreachable('never printed'))));
     expect(outcomes.sort()).toEqual<BootstrapOutcome[]>(['installed', 'present', 'present', 'present']);
     expect(await processes[0]!.store.listKeys()).toHaveLength(1);
+  });
+});
+
+describePostgres('PostgreSQL: bootstrapping with the database out of reach', () => {
+  it('fails as unavailable, having run nothing', async () => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = '1';
+    const unreachable = new PostgresStore({ url: url.toString() });
+    const fn = vi.fn(async () => 'ran');
+    try {
+      await expect(unreachable.bootstrapExclusively(fn)).rejects.toMatchObject({ code: 'VIGIL_ERR_UNAVAILABLE' });
+      expect(fn).not.toHaveBeenCalled();
+    } finally {
+      await unreachable.close();
+    }
   });
 });

@@ -274,10 +274,12 @@ export class PostgresStore implements Store {
     // and inserts a key through the pool, which may have a single connection.
     const lockPool = createPool({ url: this.options.url, size: 1 });
     try {
-      return await transaction(lockPool, async (client) => {
-        await guard(() => client.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]));
-        return fn();
-      });
+      return await guard(() =>
+        transaction(lockPool, async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+          return fn();
+        }),
+      );
     } finally {
       await lockPool.end();
     }
