@@ -53,8 +53,8 @@ describe('shared threads', () => {
     const hosts = new ThreadHosts();
     const flag = () => new Int32Array(new SharedArrayBuffer(4));
     const [alone, shared] = [flag(), flag()];
-    const a = hosts.start(0, import.meta.url, 'support/hosted-slow-release', alone, vi.fn());
-    const b = hosts.start(1, import.meta.url, 'support/hosted-slow-release', shared, vi.fn());
+    const a = hosts.start(0, import.meta.url, 'support/hosted-slow-release', { released: alone, ms: 200 }, vi.fn());
+    const b = hosts.start(1, import.meta.url, 'support/hosted-slow-release', { released: shared, ms: 200 }, vi.fn());
     const neighbour = echo(hosts, 1, 'neighbour');
     // Started, all three (a module closed before it starts has nothing to let go of).
     await Promise.all([a, b, neighbour].map((module) => ask(module, 'up')));
@@ -63,6 +63,22 @@ describe('shared threads', () => {
     expect(Atomics.load(alone, 0)).toBe(1);
     await b.close();
     expect(Atomics.load(shared, 0)).toBe(1);
+    await neighbour.close();
+  });
+
+  it('stop the thread of a module that does not let go in time, telling the others on it', async () => {
+    const hosts = new ThreadHosts(300);
+    const released = new Int32Array(new SharedArrayBuffer(4));
+    const stuck = hosts.start(0, import.meta.url, 'support/hosted-slow-release', { released, ms: Infinity }, vi.fn());
+    const goneNeighbour = vi.fn();
+    const neighbour = echo(hosts, 0, 'neighbour', goneNeighbour);
+    await Promise.all([ask(stuck, 'up'), ask(neighbour, 'up')]);
+    const exit = once(stuck.thread, 'exit');
+    await stuck.close();
+    await exit;
+    expect(Atomics.load(released, 0)).toBe(0);
+    expect(goneNeighbour).toHaveBeenCalledOnce();
+    expect(hosts.running).toBe(0);
     await neighbour.close();
   });
 

@@ -88,7 +88,10 @@ class HostThread {
   private nextId = 0;
   private holds = 0;
 
-  constructor(private readonly onExit: () => void) {
+  constructor(
+    private readonly releaseMs: number,
+    private readonly onExit: () => void,
+  ) {
     this.worker = startWorker(import.meta.url, 'host-worker');
     this.worker.on('message', (id: number) => {
       this.releases.get(id)?.();
@@ -115,12 +118,18 @@ class HostThread {
     return { id, released };
   }
 
-  /** Awaits `released` with the process kept alive: it may be stopping and have nothing else to do. */
+  /**
+   * Awaits `released` with the process kept alive (it may be stopping, with nothing else to do).
+   * A module that has not let go after `releaseMs` (its thread stuck) has its thread stopped, so
+   * that closing always ends.
+   */
   async hold(released: Promise<void>): Promise<void> {
     if (this.holds++ === 0) this.worker.ref();
+    const stuck = setTimeout(() => void this.worker.terminate(), this.releaseMs);
     try {
       await released;
     } finally {
+      clearTimeout(stuck);
       if (--this.holds === 0) this.worker.unref();
     }
   }
@@ -143,6 +152,9 @@ class HostThread {
 export class ThreadHosts {
   private readonly threads = new Map<number, HostThread>();
 
+  /** `releaseMs`: how long a closed module may take to let go before its thread is stopped. */
+  constructor(private readonly releaseMs = 5_000) {}
+
   /**
    * Runs `serve` of the module `name` next to `callerUrl` (as startWorker resolves it) with
    * `data`, on thread `slot`. `gone` is called once if the module stops without `close()`: it
@@ -151,7 +163,7 @@ export class ThreadHosts {
   start<Data>(slot: number, callerUrl: string, name: string, data: Data, gone: () => void): HostedModule {
     let host = this.threads.get(slot);
     if (!host || host.exited) {
-      const started: HostThread = new HostThread(() => {
+      const started: HostThread = new HostThread(this.releaseMs, () => {
         if (this.threads.get(slot) === started) this.threads.delete(slot);
       });
       host = started;
