@@ -188,6 +188,15 @@ export interface SummaryCounts extends SummaryCount {
 /** The summary read path alone, for code that needs nothing else of a store. */
 export type Summaries = Pick<Store, 'summarize'>;
 
+/** A dashboard session as stored (src/http/routes/session.ts): its id only as a SHA-256. */
+export interface SessionRecord {
+  idHash: string;
+  /** The Principal it signs in, as JSON: no secret (a key's id, name, role and tenant, or a viewer token's claims). */
+  principal: string;
+  /** Unix time in milliseconds. */
+  expiresAt: number;
+}
+
 /**
  * Where Vigil keeps everything. Two implementations (sqlite/, postgres/) pass one contract suite
  * (test/store-contract.ts). The contract:
@@ -201,15 +210,6 @@ export type Summaries = Pick<Store, 'summarize'>;
  * - Read-after-write: anything a resolved `append` stored is visible to every later read.
  * - Tenant isolation: every read takes a tenant and never returns another tenant's rows.
  */
-/** A dashboard session as stored (src/http/routes/session.ts): its id only as a SHA-256. */
-export interface SessionRecord {
-  idHash: string;
-  /** The Principal it signs in, as JSON: no secret (a key's id, name, role and tenant, or a viewer token's claims). */
-  principal: string;
-  /** Unix time in milliseconds. */
-  expiresAt: number;
-}
-
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
