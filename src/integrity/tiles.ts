@@ -1,4 +1,5 @@
 import { CompactRange } from './compact-range.js';
+import { EdgeTile } from './edge-tile.js';
 import { HASH_SIZE, hashChildren } from './hash.js';
 
 /**
@@ -59,21 +60,15 @@ export function splitHashes(tile: Uint8Array): Uint8Array[] {
   return out;
 }
 
-function joinHashes(hashes: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(hashes.length * HASH_SIZE);
-  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
-  return out;
-}
-
 /**
  * The perfect subtrees whose hashes make up the root of a tree, left to right, taken from the
- * right-edge partial tiles (`edge[level]` = that tile's hashes, in order).
+ * right-edge partial tiles (`edge[level]` = that tile).
  */
-function frontier(edge: ReadonlyMap<number, readonly Uint8Array[]>): Uint8Array[] {
+function frontier(edge: ReadonlyMap<number, EdgeTile>): Uint8Array[] {
   const out: Uint8Array[] = [];
   const levels = [...edge.keys()].sort((a, b) => b - a);
   for (const level of levels) {
-    const hashes = edge.get(level)!;
+    const hashes = splitHashes(edge.get(level)!.hashes);
     let start = 0;
     for (let bit = TILE_HEIGHT - 1; bit >= 0; bit--) {
       const span = 2 ** bit;
@@ -91,10 +86,10 @@ export interface AppendOutcome {
   root: Uint8Array;
   /** The compact range of the new tree: pass it to the next append to skip rehashing the edge. */
   range: CompactRange;
-  /** Every tile changed by the append, with its full new contents (upsert by key). */
+  /** Every tile changed by the append, with its full new contents (upsert by key; views that never change). */
   writes: TileWrite[];
   /** The new right-edge partial tiles, to keep for the next append. */
-  edge: Map<number, Uint8Array[]>;
+  edge: Map<number, EdgeTile>;
 }
 
 /**
@@ -105,26 +100,24 @@ export interface AppendOutcome {
  */
 export function appendLeaves(
   size: number,
-  edge: ReadonlyMap<number, readonly Uint8Array[]>,
+  edge: ReadonlyMap<number, EdgeTile>,
   leaves: readonly Uint8Array[],
   range?: CompactRange,
 ): AppendOutcome {
   const compact = range && range.size === size ? range.clone() : CompactRange.resume(size, frontier(edge));
   for (const leaf of leaves) compact.append(leaf);
-  const next = new Map<number, Uint8Array[]>();
-  for (const [level, hashes] of edge) next.set(level, hashes.slice());
+  const next = new Map(edge);
   const full: TileWrite[] = [];
   const touched = new Set<number>();
 
   const push = (level: number, hash: Uint8Array): void => {
-    const tile = next.get(level) ?? [];
-    tile.push(hash);
+    const tile = (next.get(level) ?? EdgeTile.EMPTY).with(hash);
     touched.add(level);
-    if (tile.length === TILE_WIDTH) {
+    if (tile.width === TILE_WIDTH) {
       const index = Math.floor((nodesAtLevel(n, level) - 1) / TILE_WIDTH);
-      full.push({ level, index, hashes: joinHashes(tile) });
+      full.push({ level, index, hashes: tile.hashes });
       next.delete(level);
-      push(level + 1, perfectRoot(tile));
+      push(level + 1, perfectRoot(splitHashes(tile.hashes)));
     } else {
       next.set(level, tile);
     }
@@ -138,19 +131,19 @@ export function appendLeaves(
   // Each level's partial tile is written once, however many leaves went into it.
   const partial = edgeTileKeys(n)
     .filter((key) => touched.has(key.level))
-    .map((key) => ({ level: key.level, index: key.index, hashes: joinHashes(next.get(key.level)!) }));
+    .map((key) => ({ level: key.level, index: key.index, hashes: next.get(key.level)!.hashes }));
   return { size: n, root: compact.root(), range: compact, writes: [...full, ...partial], edge: next };
 }
 
 /** Rebuilds the edge map from stored tiles read with the keys of `edgeTileKeys(size)`. */
-export function edgeFromTiles(size: number, tiles: ReadonlyMap<string, Uint8Array>): Map<number, Uint8Array[]> {
-  const edge = new Map<number, Uint8Array[]>();
+export function edgeFromTiles(size: number, tiles: ReadonlyMap<string, Uint8Array>): Map<number, EdgeTile> {
+  const edge = new Map<number, EdgeTile>();
   for (const key of edgeTileKeys(size)) {
     const tile = tiles.get(tileKeyString(key));
     if (!tile || tile.length < key.width * HASH_SIZE) {
       throw new Error(`merkle tile ${tileKeyString(key)} missing or short for tree size ${size}`);
     }
-    edge.set(key.level, splitHashes(tile.subarray(0, key.width * HASH_SIZE)));
+    edge.set(key.level, EdgeTile.of(tile.subarray(0, key.width * HASH_SIZE)));
   }
   return edge;
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CompactRange } from '../../integrity/compact-range.js';
+import type { EdgeTile } from '../../integrity/edge-tile.js';
 import { EMPTY_ROOT } from '../../integrity/hash.js';
 import { edgeFromTiles, edgeTileKeys, tileKeyString, type AppendOutcome, type TileKey } from '../../integrity/tiles.js';
 
@@ -7,7 +8,7 @@ import { edgeFromTiles, edgeTileKeys, tileKeyString, type AppendOutcome, type Ti
 export interface TenantTree {
   size: number;
   root: Uint8Array;
-  edge: ReadonlyMap<number, readonly Uint8Array[]>;
+  edge: ReadonlyMap<number, EdgeTile>;
   /** The compact range after the last append by this process, if any (saves rehashing the edge). */
   range?: CompactRange;
 }
