@@ -1,5 +1,10 @@
+import canonicalizeModule from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.js';
+
+// The RFC 8785 reference package (CommonJS, `module.exports = fn`, typed as an ES default export).
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
 describe('canonicalJson (RFC 8785)', () => {
   // RFC 8785 §3.2.2 input (parsed from JSON text so number literals are read as a producer's would be).
@@ -53,7 +58,31 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
   });
 
-  it.each([[NaN], [Infinity], [undefined]])('refuses %s', (value) => {
+  it.each([[NaN], [Infinity], [undefined], [{ a: -Infinity }], [[1, NaN]]])('refuses %s', (value) => {
     expect(() => canonicalJson(value)).toThrow();
+  });
+
+  it('refuses a value that contains itself', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow(TypeError);
+  });
+
+  // Strings mix escapes (quote, backslash, controls), lone and paired surrogates, U+2028, DEL
+  // and non-ASCII; numbers include -0, exponents and the extremes of doubles.
+  const text = fc.string({ unit: fc.constantFrom('a', 'Z', '/', ' ', '"', '\\', '\n', '\t', '\b', '\u0000', '\u001f', '\u007f', 'é', '€', '\u2028', '\ufeff', '\ud800', '\udfff', '\ud83d\ude00') });
+  const json = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+    array: fc.array(tie('value'), { maxLength: 5 }),
+    object: fc.dictionary(text, fc.option(tie('value'), { nil: undefined }), { maxKeys: 6 }),
+  })).value;
+
+  it('writes the same bytes as the RFC 8785 reference package, for any JSON value', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalJson(value)).toBe(canonicalize(value));
+      }),
+      { numRuns: 5000, seed: 8785 },
+    );
   });
 });
