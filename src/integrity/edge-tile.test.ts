@@ -30,6 +30,17 @@ describe('EdgeTile', () => {
     expect(Buffer.from(second.hashes).equals(concat([...leaves.slice(0, 10), leaves[20]!]))).toBe(true);
   });
 
+  it('holds about the room its hashes take, up to a whole tile', () => {
+    let tile = EdgeTile.EMPTY.with(leaves[0]!);
+    expect(tile.hashes.buffer.byteLength).toBe(8 * 32);
+    for (let i = 1; i < 255; i++) {
+      tile = tile.with(leaves[i]!);
+      expect(tile.hashes.buffer.byteLength).toBeLessThanOrEqual(Math.max(8, 2 * tile.width) * 32);
+    }
+    expect(tile.hashes.buffer.byteLength).toBe(256 * 32);
+    expect(Buffer.from(tile.hashes).equals(concat(leaves.slice(0, 255)))).toBe(true);
+  });
+
   it('copies what it is made of', () => {
     const bytes = concat(leaves.slice(0, 3));
     const tile = EdgeTile.of(bytes);
