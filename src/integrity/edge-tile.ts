@@ -5,7 +5,7 @@ const TILE_BYTES = 256 * HASH_SIZE;
 /** The smallest buffer a tile gets: a log of a few events keeps a few hashes, not a whole tile's room. */
 const MIN_BYTES = 8 * HASH_SIZE;
 
-/** A buffer with room for a whole tile, and how many of its hashes some edge tile has written. */
+/** A tile's buffer (at most a whole tile's room), and how many hashes some edge tile has written into it. */
 interface Room {
   bytes: Uint8Array;
   filled: number;
