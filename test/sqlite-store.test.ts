@@ -47,6 +47,17 @@ async function withStoreFile(name: string, test: (file: string, raw: Database.Da
   }
 }
 
+/**
+ * What a crash leaves of `store`: its connection gone without the store's own closing (nothing
+ * flushed), and its checkpoint thread gone with the process. Left running, that thread went on
+ * checkpointing the file while the test removed its directory (ENOTEMPTY).
+ */
+async function crash(store: SqliteStore): Promise<void> {
+  const internals = store as unknown as { db: Database.Database; checkpoints?: BackgroundCheckpoints };
+  internals.db.close();
+  await internals.checkpoints?.stop();
+}
+
 describe('SQLite rollups waiting in memory', () => {
   it('are counted again from the events when the store opens after a crash', async () => {
     await withStoreFile('rollups', async (file, raw) => {
@@ -60,7 +71,7 @@ describe('SQLite rollups waiting in memory', () => {
       await crashed.append([{ events: events(20) }]);
       expect(counted()).toBeLessThan(40);
       // The process dies without closing the store: nothing flushes what waits.
-      (crashed as unknown as { db: Database.Database }).db.close();
+      await crash(crashed);
 
       const reopened = new SqliteStore({ path: file });
       await reopened.open();
@@ -114,7 +125,7 @@ describe('SQLite rollups coming due', () => {
       await crashed.append(one());
       expect(marked()).toBeGreaterThan(firstSlice);
       // The process dies mid-way: the tenants not yet written are counted again from their events.
-      (crashed as unknown as { db: Database.Database }).db.close();
+      await crash(crashed);
       const reopened = new SqliteStore({ path: file });
       await reopened.open();
       expect(counted()).toBe(busy.length + 2);
