@@ -15,7 +15,11 @@ export const TERM = {
 } as const;
 export type TermKind = (typeof TERM)[keyof typeof TERM];
 
-const CACHE_ENTRIES = 150_000;
+/**
+ * Just under 2¹⁷: V8's Map doubles its table when it fills, so 150,000 entries took a table for
+ * 262,144 (7 MB) where this many fit one for 131,072 (3.7 MB).
+ */
+const CACHE_ENTRIES = 131_000;
 
 /** Kinds of resource aliases. */
 export const RESOURCE_ALIAS = { name: 1, path: 2, id: 3 } as const;
@@ -23,6 +27,15 @@ export const RESOURCE_ALIAS = { name: 1, path: 2, id: 3 } as const;
 /** An optional field in a cache key: absent and empty differ (validated strings hold no NUL). */
 function present(value: string | undefined): string {
   return value === undefined ? '' : `=${value}`;
+}
+
+/**
+ * A cache key of `parts`, joined into one flat string. Built with a template literal, a key
+ * stays a rope of its pieces (V8 concatenates lazily), and a full cache held ~9 MB more in rope
+ * nodes: 24 MB at 1,000,000 events ingested, enough with an export to pass 200 MB of RSS.
+ */
+function cacheKey(...parts: (string | number)[]): string {
+  return parts.join('\0');
 }
 
 /** The key that makes two events' resources the same resource. */
@@ -34,7 +47,7 @@ export function resourceKey(resource: Resource): string {
  * Interns repeated strings into integer keys, with an in-process cache. Owned by one SqliteStore
  * (the only writer of its database file). The cache may hold ids inserted by a transaction that
  * later rolled back, so the store calls `forget()` whenever a write transaction fails. The cache
- * is bounded (about 20 MB): a large deployment has millions of actors, resources and aliases,
+ * is bounded (about 8 MB, full): a large deployment has millions of actors, resources and aliases,
  * and a miss costs one indexed lookup.
  */
 export class Dictionary {
@@ -68,19 +81,19 @@ export class Dictionary {
 
   /** The tenant's id, or undefined when it has never stored anything. */
   findTenant(name: string): number | undefined {
-    const cached = this.cache.get(`t\0${name}`);
+    const cached = this.cache.get(cacheKey('t', name));
     if (cached !== undefined) return cached;
     const row = this.stmt.findTenant.get(name);
-    if (row) this.cache.set(`t\0${name}`, row.id);
+    if (row) this.cache.set(cacheKey('t', name), row.id);
     return row?.id;
   }
 
   tenant(name: string): number {
-    return this.findTenant(name) ?? this.remember(`t\0${name}`, this.stmt.addTenant.run(name).lastInsertRowid);
+    return this.findTenant(name) ?? this.remember(cacheKey('t', name), this.stmt.addTenant.run(name).lastInsertRowid);
   }
 
   findTerm(kind: TermKind, value: string): number | undefined {
-    const key = `${kind}\0${value}`;
+    const key = cacheKey(kind, value);
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const row = this.stmt.findTerm.get(kind, value);
@@ -89,7 +102,7 @@ export class Dictionary {
   }
 
   term(kind: TermKind, value: string): number {
-    return this.findTerm(kind, value) ?? this.remember(`${kind}\0${value}`, this.stmt.addTerm.run(kind, value).lastInsertRowid);
+    return this.findTerm(kind, value) ?? this.remember(cacheKey(kind, value), this.stmt.addTerm.run(kind, value).lastInsertRowid);
   }
 
   optionalTerm(kind: TermKind, value: string | undefined): number | null {
@@ -98,26 +111,26 @@ export class Dictionary {
 
   actor(tenantId: number, actor: Actor): number {
     // Most events repeat an actor exactly as seen before: one lookup, no alias work.
-    const seen = `as\0${tenantId}\0${actor.type}\0${actor.id}\0${present(actor.name)}\0${present(actor.email)}`;
+    const seen = cacheKey('as', tenantId, actor.type, actor.id, present(actor.name), present(actor.email));
     const known = this.cache.get(seen);
     if (known !== undefined) return known;
-    const key = `a\0${tenantId}\0${actor.type}\0${actor.id}`;
+    const key = cacheKey('a', tenantId, actor.type, actor.id);
     let id = this.cache.get(key) ?? this.stmt.findActor.get(tenantId, actor.type, actor.id)?.id;
     if (id === undefined) id = Number(this.stmt.addActor.run(tenantId, actor.type, actor.id).lastInsertRowid);
     this.cache.set(key, id);
     for (const alias of actorAliases(actor)) {
-      this.once(`aa\0${id}\0${alias.toLowerCase()}`, () => this.stmt.addActorAlias.run(tenantId, alias, id));
+      this.once(cacheKey('aa', id, alias.toLowerCase()), () => this.stmt.addActorAlias.run(tenantId, alias, id));
     }
     this.cache.set(seen, id);
     return id;
   }
 
   resource(tenantId: number, resource: Resource): number {
-    const seen = `rs\0${tenantId}\0${resource.type}\0${present(resource.id)}\0${present(resource.name)}\0${present(resource.path)}`;
+    const seen = cacheKey('rs', tenantId, resource.type, present(resource.id), present(resource.name), present(resource.path));
     const known = this.cache.get(seen);
     if (known !== undefined) return known;
     const extKey = resourceKey(resource);
-    const key = `r\0${tenantId}\0${resource.type}\0${extKey}`;
+    const key = cacheKey('r', tenantId, resource.type, extKey);
     let id = this.cache.get(key) ?? this.stmt.findResource.get(tenantId, resource.type, extKey)?.id;
     if (id === undefined) {
       id = Number(this.stmt.addResource.run(tenantId, resource.type, extKey, resource.id ?? null).lastInsertRowid);
@@ -131,7 +144,7 @@ export class Dictionary {
     ];
     for (const [kind, alias] of aliases) {
       if (alias === undefined || alias === '') continue;
-      this.once(`ra\0${id}\0${kind}\0${alias}`, () => this.stmt.addResourceAlias.run(tenantId, kind, alias, id));
+      this.once(cacheKey('ra', id, kind, alias), () => this.stmt.addResourceAlias.run(tenantId, kind, alias, id));
     }
     this.cache.set(seen, id);
     return id;
