@@ -14,8 +14,8 @@ const MAX_ALIAS_BYTES = 2000;
 
 /**
  * Past this many cached ids the cache starts again empty (it refills from the database, a
- * missed string costing a row in the group's one lookup per kind). About 14 MB when full: it
- * held 28 MB after 1,000,000 events, and the million it allowed would have taken ~55 MB of the
+ * missed string costing a row in the group's one lookup per kind). 15–20 MB when full: it
+ * held 28 MB after 1,000,000 events, and the million it allowed would have taken 60–80 MB of the
  * server's 128 MB heap cap at 10,000,000.
  */
 const MAX_CACHED = 250_000;

@@ -47,7 +47,7 @@ export function resourceKey(resource: Resource): string {
  * Interns repeated strings into integer keys, with an in-process cache. Owned by one SqliteStore
  * (the only writer of its database file). The cache may hold ids inserted by a transaction that
  * later rolled back, so the store calls `forget()` whenever a write transaction fails. The cache
- * is bounded (about 8 MB, full): a large deployment has millions of actors, resources and aliases,
+ * is bounded (about 12 MB, full): a large deployment has millions of actors, resources and aliases,
  * and a miss costs one indexed lookup.
  */
 export class Dictionary {
