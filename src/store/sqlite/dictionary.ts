@@ -81,10 +81,11 @@ export class Dictionary {
 
   /** The tenant's id, or undefined when it has never stored anything. */
   findTenant(name: string): number | undefined {
-    const cached = this.cache.get(cacheKey('t', name));
+    const key = cacheKey('t', name);
+    const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const row = this.stmt.findTenant.get(name);
-    if (row) this.cache.set(cacheKey('t', name), row.id);
+    if (row) this.cache.set(key, row.id);
     return row?.id;
   }
 
