@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import Database from 'better-sqlite3';
+import { calibrationLine, type Calibration } from './calibrate.js';
 import { serverVersion } from './postgres.js';
 import { REPO } from './server.js';
 
@@ -18,6 +19,8 @@ export interface Machine {
   /** 1, 5 and 15-minute load averages when the run began and ended: other work on the machine. */
   loadAtStart: number[];
   loadAtEnd?: number[];
+  /** The machine's speed when the run began (older reports have none). */
+  calibration?: Calibration;
 }
 
 function git(...args: string[]): string {
@@ -52,5 +55,6 @@ export function machineLine(m: Machine): string {
     `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.os}`,
     `Node ${m.node}, SQLite ${m.sqlite}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}, commit ${m.commit}`,
     `load average at start ${load(m.loadAtStart)}, at end ${load(m.loadAtEnd)} (1, 5, 15 min)`,
+    ...(m.calibration ? [calibrationLine(m.calibration)] : []),
   ].join('; ');
 }

@@ -29,6 +29,7 @@ import { SqliteBaseline } from './baseline-sqlite.js';
 import { SECTIONS, type RunContext, type Section } from './context.js';
 import { Dataset } from './dataset.js';
 import { writeEventsFile, type DatasetStats } from './events-file.js';
+import { calibrate } from './calibrate.js';
 import { describeMachine, machineLine, type Machine } from './machine.js';
 import { createDatabase, DEFAULT_DATABASE_URL, keptDatabase } from './postgres.js';
 import { investigations } from './queries.js';
@@ -324,6 +325,8 @@ async function main(): Promise<void> {
     mkdirSync(options.workDir, { recursive: true });
     const workDir = mkdtempSync(path.join(options.workDir, 'vigil-bench-'));
     cleanup.add(() => rmSync(workDir, { recursive: true, force: true }));
+    log('calibrating the machine');
+    machine.calibration = calibrate(workDir);
     if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
 
     let runtime: Runtime = { kind: 'tsx' };
