@@ -14,7 +14,15 @@ describe('request logging', () => {
     await close();
 
     const log = logged();
-    expect(log).toContain('"url":"/v1/events"');
+    const lines = log.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const answered = lines.filter((line) => line.msg === 'request completed');
+    // One line per request: the caller's key id (never the key), the status, the time taken.
+    expect(answered.map((line) => [line.method, line.url, line.status, line.key])).toEqual([
+      ['POST', '/v1/events', 201, admin.slice(3, 15)],
+      ['POST', '/v1/events', 400, admin.slice(3, 15)],
+      ['POST', '/v1/events', 401, undefined],
+    ]);
+    expect(answered.every((line) => typeof line.ms === 'number' && line.ip === '127.0.0.1')).toBe(true);
     expect(log).not.toContain(admin.slice(16));
     expect(log).not.toContain(marker);
   });
