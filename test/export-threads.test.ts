@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import type { EventQuery } from '../src/domain/filter.js';
 import type { Store } from '../src/store/store.js';
 import { DAY, MINUTE, T0, preparedEvent } from './support/events.js';
 import { ALICE, randomEvents } from './support/summary-data.js';
+import { rewriteBody, tenantId } from './support/tamper.js';
 
 /** Stored bodies with values that need quoting, formula escaping and more than one part per piece. */
 function bodies(n: number): string[] {
@@ -225,6 +227,40 @@ describe('export encoding threads', () => {
         all.split('\n').filter((line) => line && (JSON.parse(line) as { seq: number }).seq < 100).map((line) => `${line}\n`).join(''),
       );
       reads.mockRestore();
+    });
+
+    it('end with the reading error when a stored body no longer decompresses, having sent only the rows before it, in order', async () => {
+      const file = path.join(dir, 'damaged.db');
+      const damagedStore = new SqliteStore({ path: file, bodyDictionaryAfter: 50 });
+      await damagedStore.open();
+      const db = new Database(file);
+      try {
+        // The first 60 bodies are text; the 200 after them are compressed against the dictionary they made.
+        for (const [seed, count] of [[7, 60], [8, 200]] as const) expect((await damagedStore.append([{ events: events(seed, count) }]))[0]!.ok).toBe(true);
+        const everything = plan({});
+        const expected = (await collect(exportStream(throughScan(damagedStore), everything, FORMATS.jsonl, pool))).split('\n').filter(Boolean);
+        const damaged = 200;
+        const at = expected.findIndex((line) => (JSON.parse(line) as { seq: number }).seq === damaged);
+        const { body } = db.prepare('SELECT body FROM events WHERE seq = ?').get(damaged) as { body: Buffer };
+        expect(Buffer.isBuffer(body)).toBe(true);
+        // Its dictionary's byte kept, the frame behind it garbage: zstd refuses it.
+        rewriteBody(db, tenantId(db, T), damaged, Buffer.concat([body.subarray(0, 1), Buffer.alloc(24, 0xa5)]));
+        let text = '';
+        const failure = await (async () => {
+          for await (const chunk of exportStream(damagedStore, everything, FORMATS.jsonl, pool)) text += (chunk as Buffer).toString('utf8');
+        })().then(
+          () => null,
+          (error: Error) => error,
+        );
+        expect(failure?.message).toMatch(/^export reading failed: stored event body cannot be decompressed/);
+        const sent = text.split('\n').filter(Boolean);
+        expect(sent).toEqual(expected.slice(0, sent.length));
+        expect(sent.length).toBeLessThanOrEqual(at);
+        expect(at).toBeGreaterThan(40);
+      } finally {
+        db.close();
+        await damagedStore.close();
+      }
     });
 
     it('read bodies compressed against a dictionary the store made after the thread opened it', async () => {

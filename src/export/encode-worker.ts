@@ -33,20 +33,21 @@ export function serve(port: MessagePort): void {
   });
 }
 
-/** The bodies of a page of the scan below the export's snapshot, its head sent first so the next page's read can start. */
+/**
+ * The bodies of a page of the scan below the export's snapshot. Its head is sent as soon as the
+ * rows are read, before their bodies are decoded, so that another thread can read the next page
+ * meanwhile: only the reads of one export take turns.
+ */
 function read(port: MessagePort, scanner: ThreadScanner, id: number, { scan, limit, after, belowSeq }: ReadRequest): string[] {
-  const rows = scanner.page(scan, limit, after);
-  const bodies: string[] = [];
-  const head: ReadHead = { rows: rows.length, kept: 0 };
-  for (const { seq, body } of rows) {
-    if (seq >= belowSeq) continue;
-    bodies.push(body);
+  const { rows, body } = scanner.page(scan, limit, after);
+  const kept = rows.filter(([seq]) => seq < belowSeq);
+  const head: ReadHead = { rows: rows.length, kept: kept.length };
+  for (const [seq] of kept) {
     head.seqMin = Math.min(head.seqMin ?? seq, seq);
     head.seqMax = Math.max(head.seqMax ?? seq, seq);
   }
-  head.kept = bodies.length;
   const last = rows.at(-1);
-  if (last) head.last = { occurredUs: last.occurredUs, seq: last.seq };
+  if (last) head.last = { occurredUs: last[1], seq: last[0] };
   port.postMessage({ id, head } satisfies PieceReply);
-  return bodies;
+  return kept.map(body);
 }

@@ -30,15 +30,21 @@ export interface PageRead extends CompiledScan {
 /** A scan's columns: the body as stored and the columns it leaves out, decoded in JavaScript (1–2 µs per row less than in SQL). */
 const SCAN_COLUMNS = 'seq, ts, body, lower(hex(uid)), session_id, request_id, received_lag_us';
 /** A row of `SCAN_COLUMNS`, read raw: an array costs less than an object of seven members. */
-type ScanRow = [seq: number, ts: number, body: StoredBody, uidHex: string, sessionId: string | null, requestId: string | null, receivedLagUs: number | null];
+export type ScanRow = [seq: number, ts: number, body: StoredBody, uidHex: string, sessionId: string | null, requestId: string | null, receivedLagUs: number | null];
+
+/** One page of `read`'s events as stored, bodies not yet decoded (`scanBody`). */
+export function scanRows(db: Database.Database, read: PageRead): ScanRow[] {
+  return readPage<ScanRow>(db, read, SCAN_COLUMNS, true);
+}
+
+/** The canonical JSON of a row of `scanRows`, decoded by `bodies`. */
+export function scanBody([seq, ts, body, uidHex, sessionId, requestId, receivedLagUs]: ScanRow, bodies: BodyCodec): string {
+  return bodies.decode(body, { uidHex, ts, seq, sessionId, requestId, receivedLagUs });
+}
 
 /** One page of `read`'s events, with their bodies decoded by `bodies`: what exports and archives walk. */
 export function scanPage(db: Database.Database, read: PageRead, bodies: BodyCodec): EventRow[] {
-  return readPage<ScanRow>(db, read, SCAN_COLUMNS, true).map(([seq, ts, body, uidHex, sessionId, requestId, receivedLagUs]) => ({
-    seq,
-    occurredUs: ts,
-    body: bodies.decode(body, { uidHex, ts, seq, sessionId, requestId, receivedLagUs }),
-  }));
+  return scanRows(db, read).map((row) => ({ seq: row[0], occurredUs: row[1], body: scanBody(row, bodies) }));
 }
 
 /** One page of `read`, as rows of `columns` (arrays when `raw`), in the page's order: `(ts, rid)`, the API's `(occurred_at, seq)`. */
