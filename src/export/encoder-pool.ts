@@ -69,9 +69,10 @@ export class EncoderPool {
   constructor(
     /**
      * Threads at most: one per core but the event loop's. The first is the shared thread of a
-     * SQLite store's WAL checkpoints (src/threads/thread-host.ts); each other costs ~15–25 MB of
-     * memory while it runs. On two cores a second one gained an export at most ~10% and took the
-     * server past 200 MB when it exported after an ingest burst (BENCHMARKS.md, ninth round). A
+     * SQLite store's WAL checkpoints (src/threads/thread-host.ts); each other costs ~25–30 MB of
+     * memory while it runs. On two cores a second one gains an export 15–40% since pages' heads
+     * come before their bodies, but a fresh server's peak reached 181–197 MB with it, and one
+     * after an ingest burst, ~150 MB before, would pass 200 (BENCHMARKS.md, fifteenth round). A
      * download keeps a piece in flight per thread, and one more.
      */
     readonly size = Math.max(1, Math.min(4, availableParallelism() - 1)),
