@@ -36,6 +36,17 @@ async function collect(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** What a stream gave before it failed, and its error (null when it ended well). */
+async function collectUntilFailure(stream: NodeJS.ReadableStream): Promise<{ text: string; failure: Error | null }> {
+  let text = '';
+  try {
+    for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
+    return { text, failure: null };
+  } catch (error) {
+    return { text, failure: error as Error };
+  }
+}
+
 describe('export encoding threads', () => {
   it('encode exactly what the formats write on the calling thread, in parts under the large-object size', async () => {
     const pool = new EncoderPool(2);
@@ -151,13 +162,7 @@ describe('export encoding threads', () => {
         },
       }) as Store;
       try {
-        let text = '';
-        const failure = await (async () => {
-          for await (const chunk of exportStream(broken, everything, FORMATS.csv, pool)) text += (chunk as Buffer).toString('utf8');
-        })().then(
-          () => null,
-          (error: Error) => error,
-        );
+        const { text, failure } = await collectUntilFailure(exportStream(broken, everything, FORMATS.csv, pool));
         expect(failure?.message).toMatch(/^export encoding failed: .*JSON/);
         const seqs = text.split('\r\n').slice(1, -1).map((line) => Number(line.split(',')[1]));
         expect(seqs).toEqual(seqs.map((_, i) => i));
@@ -245,13 +250,7 @@ describe('export encoding threads', () => {
         expect(Buffer.isBuffer(body)).toBe(true);
         // Its dictionary's byte kept, the frame behind it garbage: zstd refuses it.
         rewriteBody(db, tenantId(db, T), damaged, Buffer.concat([body.subarray(0, 1), Buffer.alloc(24, 0xa5)]));
-        let text = '';
-        const failure = await (async () => {
-          for await (const chunk of exportStream(damagedStore, everything, FORMATS.jsonl, pool)) text += (chunk as Buffer).toString('utf8');
-        })().then(
-          () => null,
-          (error: Error) => error,
-        );
+        const { text, failure } = await collectUntilFailure(exportStream(damagedStore, everything, FORMATS.jsonl, pool));
         expect(failure?.message).toMatch(/^export reading failed: stored event body cannot be decompressed/);
         const sent = text.split('\n').filter(Boolean);
         expect(sent).toEqual(expected.slice(0, sent.length));
