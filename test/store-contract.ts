@@ -129,6 +129,17 @@ export function describeStoreContract(name: string, create: () => Promise<StoreH
         expect(strict!.ok).toBe(false);
       });
 
+      it('does not look up ids Vigil minted; the unique index still refuses one reused, storing nothing', async () => {
+        const stored = preparedEvent({ tenant: 'idem7' });
+        await appendOne(stored);
+        const [looked] = await append({ events: [{ ...stored }] });
+        expect(ok(looked)[0]!.duplicate).toBe(true);
+        const fresh = preparedEvent({ tenant: 'idem7', atUs: T0 + MINUTE });
+        await expect(append({ events: [fresh, { ...stored }], mintedIds: new Set([0, 1]) })).rejects.toThrow(/unique|duplicate key/i);
+        const [retry] = await append({ events: [fresh], mintedIds: new Set([0]) });
+        expect(ok(retry)[0]).toMatchObject({ seq: 1, duplicate: false });
+      });
+
       it('scopes ids to the tenant', async () => {
         const event = preparedEvent({ tenant: 'idem5' });
         await appendOne(event);

@@ -29,6 +29,8 @@ interface Accepted {
   event: PreparedEvent;
   /** The producer sent no `occurred_at`: a retry matches whatever the stored time. */
   timeDefaulted: boolean;
+  /** Vigil minted the event's id (the producer sent none and no idempotency key). */
+  idMinted: boolean;
 }
 
 type Checked = Accepted | { index: number; error: VigilError };
@@ -69,7 +71,7 @@ export class IngestService implements EventSink {
   async record(tenant: string, event: EventInput): Promise<void> {
     const nowUs = this.now();
     const prepared = prepareEvent(event, { tenant, redactionKey: this.secrets.redactionKey(tenant), nowUs });
-    const result = await this.submit({ events: [prepared] });
+    const result = await this.submit({ events: [prepared], ...(event.id === undefined ? { mintedIds: new Set([0]) } : {}) });
     if (!result.ok) throw result.error;
   }
 
@@ -120,7 +122,7 @@ export class IngestService implements EventSink {
       nowUs,
       ...(id === undefined ? {} : { id }),
     });
-    return { index, event, timeDefaulted: input.occurred_at === undefined };
+    return { index, event, timeDefaulted: input.occurred_at === undefined, idMinted: id === undefined };
   }
 }
 
@@ -144,8 +146,16 @@ function splitBody(body: unknown): { items: unknown[]; batch: boolean } {
 
 function toRequest(accepted: Accepted[]): AppendRequest {
   const defaulted = new Set<number>();
-  accepted.forEach((a, i) => a.timeDefaulted && defaulted.add(i));
-  return { events: accepted.map((a) => a.event), ...(defaulted.size > 0 ? { defaultedTimes: defaulted } : {}) };
+  const minted = new Set<number>();
+  accepted.forEach((a, i) => {
+    if (a.timeDefaulted) defaulted.add(i);
+    if (a.idMinted) minted.add(i);
+  });
+  return {
+    events: accepted.map((a) => a.event),
+    ...(defaulted.size > 0 ? { defaultedTimes: defaulted } : {}),
+    ...(minted.size > 0 ? { mintedIds: minted } : {}),
+  };
 }
 
 /**

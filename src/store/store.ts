@@ -13,6 +13,12 @@ export interface AppendRequest {
    * receipt): an idempotent retry of such an event matches the stored one whatever its time.
    */
   defaultedTimes?: ReadonlySet<number>;
+  /**
+   * Indexes of events whose id Vigil minted for this request (a fresh UUIDv7, 74 of its bits
+   * random: the producer sent no id and no idempotency key). No stored event can have such an id,
+   * so the store does not look it up.
+   */
+  mintedIds?: ReadonlySet<number>;
 }
 
 export interface AppendedEvent {

@@ -142,13 +142,14 @@ async function lockHeads(client: pg.ClientBase, tenantIds: readonly number[]): P
   return new Map(rows.map((r) => [r.tenant_id, { size: r.size, root: new Uint8Array(r.root) }]));
 }
 
-/** Stored events whose (tenant, id) the group reuses, by `idKey`. */
+/** Stored events whose (tenant, id) the group reuses, by `idKey` (ids Vigil minted are not looked up). */
 async function findKnown(
   client: pg.ClientBase,
   requests: readonly AppendRequest[],
   tenantIds: ReadonlyMap<string, number>,
 ): Promise<Map<string, KnownEvent>> {
-  const events: PreparedEvent[] = requests.flatMap((r) => r.events);
+  const events: PreparedEvent[] = requests.flatMap((r) => r.events.filter((_, i) => !r.mintedIds?.has(i)));
+  if (events.length === 0) return new Map();
   const names = new Map([...tenantIds].map(([name, id]) => [id, name]));
   const { rows } = await client.query<{ tenant_id: number; uid: string; seq: number; body: string }>(
     // One index probe per id (LATERAL … LIMIT 1 keeps the planner from hashing all of

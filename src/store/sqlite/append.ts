@@ -97,14 +97,15 @@ export class Appender {
     const tenantIds = new Map<string, number>();
     const sizes = new Map<number, number>();
     const known = new Map<string, KnownEvent>();
-    for (const { events } of requests) {
-      for (const event of events) {
+    for (const { events, mintedIds } of requests) {
+      for (const [i, event] of events.entries()) {
         let tenantId = tenantIds.get(event.tenant);
         if (tenantId === undefined) {
           tenantId = this.dict.tenant(event.tenant);
           tenantIds.set(event.tenant, tenantId);
           sizes.set(tenantId, this.trees.get(tenantId).size);
         }
+        if (mintedIds?.has(i)) continue;
         const stored = this.stmt.byUid.get(tenantId, uuidBytes(event.id));
         if (stored) known.set(idKey(event.tenant, event.id), stored);
       }
