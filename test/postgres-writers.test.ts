@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { DAY, T0 } from './support/events.js';
 import { referenceRoot } from './support/merkle-reference.js';
 import { createTestDatabase, describePostgres, type TestDatabase } from './support/postgres.js';
 import { WRITER_TENANTS, sharedEvent } from './support/postgres-writer.js';
@@ -19,7 +20,7 @@ describePostgres('PostgreSQL store: several Vigil processes writing at once', ()
     await db?.drop();
   });
 
-  it('keeps every tenant’s seq dense and unique and its Merkle root right', async () => {
+  it('keeps every tenant’s seq dense and unique, its Merkle root right and its rollups exact', async () => {
     const writers = 3;
     const [rounds, parallel, size] = [4, 12, 20];
     // Started together on a fresh database: they also race on the migrations.
@@ -47,6 +48,9 @@ describePostgres('PostgreSQL store: several Vigil processes writing at once', ()
         const rows = await store.readBySeq(tenant, 0, head.size + 10, head.size + 10);
         expect(rows.map((r) => r.seq)).toEqual([...Array(head.size).keys()]);
         expect(Buffer.from(head.root).toString('hex')).toBe(referenceRoot(rows.map((r) => r.body)).toString('hex'));
+        // Each writer folded rollups in the background as well: every event is counted once.
+        const summary = await store.summarize({ tenant, filter: { fromUs: T0, toUs: T0 + DAY }, groupBy: [], top: 1, baseline: false, maxScanRows: 0 });
+        expect([summary.plan.counts, summary.count]).toEqual(['rollup', head.size]);
         total += head.size;
       }
       expect(total).toBe(unique);

@@ -10,7 +10,6 @@ import type { Dictionary, EventIds } from './dictionary.js';
 import { isRetryable } from './errors.js';
 import type { Partitions } from './partitions.js';
 import { transaction } from './pool.js';
-import { writeRollups } from './rollups.js';
 import { idKey, Sequencer, type KnownEvent, type SealedEvent } from '../sequencer.js';
 import type { LockedHead, TreeCache } from './tree-cache.js';
 
@@ -112,8 +111,6 @@ export class Appender {
       const ids = await interning.intern(client, sequencer.sealed);
       await copyRows(client, 'events', EVENT_COLUMNS, sequencer.sealed.map((s, i) => copyLine(eventValues(s, ids[i]!))));
       await copyRows(client, 'event_keys', KEY_COLUMNS, sequencer.sealed.map(keyLine));
-      // The summary rollups of the stored events (one upsert statement), under the same locks.
-      await writeRollups(client, sequencer.sealed, ids);
       const grown = new Map<number, AppendOutcome>();
       for (const [tenantId, leaves] of sequencer.leaves) {
         const tree = trees.get(tenantId)!;

@@ -235,7 +235,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       -- failures per tenant, dimension (0 total, 1 action, 2 category, 3 actor, 4 resource,
       -- 5 source, 6 service, 7 environment), span (1 hour, 2 day; resources per day only),
       -- bucket start in hours since the epoch, value id (0 for total) and log. The append
-      -- transaction keeps them; the retention purge leaves them.
+      -- transaction keeps them (since migration 6, the fold); the retention purge leaves them.
       CREATE TABLE rollups (
         tenant_id integer NOT NULL,
         dim smallint NOT NULL,
@@ -293,6 +293,20 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         expires_at bigint NOT NULL
       );
       CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+    `,
+  },
+  {
+    version: 6,
+    name: 'rollups counted after the append',
+    sql: `
+      -- Rollups are counted from the committed events by the fold (store/postgres/rollups.ts),
+      -- no longer in the append transaction: each tenant's mark says which events they count
+      -- (seq < mark). Until now the appends counted every event they stored.
+      CREATE TABLE rollup_marks (
+        tenant_id integer PRIMARY KEY,
+        seq bigint NOT NULL
+      );
+      INSERT INTO rollup_marks (tenant_id, seq) SELECT tenant_id, size FROM tree_heads;
     `,
   },
 ];

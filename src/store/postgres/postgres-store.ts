@@ -30,6 +30,7 @@ import { migrate } from './migrations.js';
 import { Partitions } from './partitions.js';
 import { createPool, transaction, withClient } from './pool.js';
 import { PostgresRetention } from './retention.js';
+import { PostgresRollups } from './rollups.js';
 import { PostgresSummaries } from './summary.js';
 import { readTiles, TreeCache } from './tree-cache.js';
 
@@ -64,6 +65,7 @@ export class PostgresStore implements Store {
   private readonly jobs: PostgresJobs;
   private readonly retention: PostgresRetention;
   private readonly summaries: PostgresSummaries;
+  private readonly rollups: PostgresRollups;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.pool = createPool({ url: options.url, size: options.poolSize ?? 10 });
@@ -74,6 +76,7 @@ export class PostgresStore implements Store {
     this.jobs = new PostgresJobs(this.pool);
     this.retention = new PostgresRetention(this.pool, this.dict);
     this.summaries = new PostgresSummaries(this.pool, this.dict, this.compiler);
+    this.rollups = new PostgresRollups(this.pool);
   }
 
   async open(): Promise<void> {
@@ -82,9 +85,11 @@ export class PostgresStore implements Store {
       await this.partitions.load();
       await this.partitions.ensure([], nowMicros());
     });
+    this.rollups.start();
   }
 
   async close(): Promise<void> {
+    await this.rollups.stop();
     if (!this.pool.ended) await this.pool.end();
   }
 
@@ -323,10 +328,17 @@ export class PostgresStore implements Store {
   }
 
   async purgeEvents(tenant: string, range: PurgeRange, limit: number): Promise<number> {
-    return guard(() => this.retention.purge(tenant, range, limit));
+    return guard(async () => {
+      // The rollups keep counting purged events: they must have counted them first.
+      await this.rollups.fold();
+      return this.retention.purge(tenant, range, limit);
+    });
   }
 
   async summarize(query: SummaryQuery): Promise<SummaryCounts> {
-    return guard(() => this.summaries.summarize(query));
+    return guard(async () => {
+      await this.rollups.fold();
+      return this.summaries.summarize(query);
+    });
   }
 }

@@ -9,17 +9,7 @@ import { summarize, type RollupSelect, type SummaryReader } from '../summary-pla
 import type { EventFactRow } from '../summary-tally.js';
 import type { Dictionary } from './dictionary.js';
 import type { QueryCompiler, Statement } from './filter-sql.js';
-
-/** The events column holding each value dimension's id. */
-const COLUMN: Record<ValueDim, string> = {
-  action: 'action_id',
-  category: 'category_id',
-  actor: 'actor_id',
-  resource: 'resource_id',
-  source: 'source_id',
-  service: 'service_id',
-  environment: 'environment_id',
-};
+import { COLUMN } from './rollups.js';
 
 /** An EventFactRow (summary-tally.ts) selected from events. */
 const FACT_COLUMNS = `occurred_us, log, success::int, ${VALUE_DIMS.map((d) => COLUMN[d]).join(', ')}`;
