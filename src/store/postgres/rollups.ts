@@ -42,7 +42,9 @@ const FOLD_SQL = `
   facts AS (
     SELECT e.tenant_id, (e.occurred_us / ${HOUR_US})::integer AS hour, e.log, e.success, d.dim, d.value_id
       FROM todo t
-      JOIN event_keys k ON k.tenant_id = t.tenant_id AND k.seq >= t.from_seq AND k.seq < t.to_seq
+     -- LATERAL … LIMIT: an index range per tenant; joined plainly, the planner hashed all of event_keys.
+     CROSS JOIN LATERAL (
+       SELECT * FROM event_keys k WHERE k.tenant_id = t.tenant_id AND k.seq >= t.from_seq AND k.seq < t.to_seq LIMIT ${FOLD_EVENTS}) k
       JOIN events e ON e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq
      CROSS JOIN LATERAL (VALUES (${ROLLUP_DIM.total}, 0), ${VALUE_DIMS.map((d) => `(${ROLLUP_DIM[d]}, e.${COLUMN[d]})`).join(', ')}) AS d(dim, value_id)
      WHERE d.value_id IS NOT NULL),
