@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -60,6 +61,20 @@ describePostgres('PostgreSQL rollups', () => {
     await Promise.all(stores.map((s) => s.close()));
     for (const { plan, ...counts } of answers) expect(counts).toEqual(referenceSummary(beta, { ...q, tenant: 'beta' }));
     expect(await counted('beta')).toBe(beta.length);
+  });
+
+  it('are counted in the background, with no summary asked', async () => {
+    const delta = randomEvents(7, 'delta', 300, T0, T0 + DAY);
+    const store = new PostgresStore({ url: db.url, poolSize: 2 });
+    await store.open();
+    try {
+      await store.append([{ events: delta }]);
+      // The fold runs once a second; give it a few before concluding it does not.
+      for (let waited = 0; waited < 5_000 && (await counted('delta')) < delta.length; waited += 100) await sleep(100);
+      expect(await counted('delta')).toBe(delta.length);
+    } finally {
+      await store.close();
+    }
   });
 
   it('count events purged right after they were stored (the purge folds first)', async () => {
