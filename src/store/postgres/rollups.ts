@@ -89,8 +89,11 @@ export class PostgresRollups {
 
   /** Starts folding in the background. */
   start(): void {
-    // A failed background fold is left for the next one; summaries and purges fold themselves and report errors.
-    this.timer ??= setInterval(() => void this.fold().catch(() => undefined), FOLD_INTERVAL_MS).unref();
+    // A tick while a fold runs is skipped (slow folds do not queue up). A failed background fold is
+    // left for the next one; summaries and purges fold themselves and report errors.
+    this.timer ??= setInterval(() => {
+      if (!this.running) void this.fold().catch(() => undefined);
+    }, FOLD_INTERVAL_MS).unref();
   }
 
   /** Stops the background folds and waits for one in progress. */
