@@ -309,6 +309,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       INSERT INTO rollup_marks (tenant_id, seq) SELECT tenant_id, size FROM tree_heads;
     `,
   },
+  {
+    version: 7,
+    name: 'room for heap-only updates of tiles and heads',
+    sql: `
+      -- Every append rewrites each tenant's head and its partial edge tiles. With room left in
+      -- their pages an update can stay in the page (a heap-only tuple: no new index entry). Both
+      -- tables' rows are small (a tile's hashes live in TOAST), so the space costs next to nothing.
+      -- Applies to pages written from now on.
+      ALTER TABLE merkle_tiles SET (fillfactor = 50);
+      ALTER TABLE tree_heads SET (fillfactor = 50);
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key held while migrating ('VIGL' then 1). */
