@@ -31,6 +31,17 @@ export type RollupSource = keyof typeof ROLLUP_DIM;
 export const VALUE_DIMS = ['action', 'category', 'actor', 'resource', 'source', 'service', 'environment'] as const;
 export type ValueDim = (typeof VALUE_DIMS)[number];
 
+/** The `events` column holding each value dimension's id, in both stores. */
+export const VALUE_COLUMN: Record<ValueDim, string> = {
+  action: 'action_id',
+  category: 'category_id',
+  actor: 'actor_id',
+  resource: 'resource_id',
+  source: 'source_id',
+  service: 'service_id',
+  environment: 'environment_id',
+};
+
 /** Length of a rollup row's time bucket, as stored. */
 export const SPAN = { hour: 1, day: 2 } as const;
 export type Span = keyof typeof SPAN;

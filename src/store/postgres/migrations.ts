@@ -235,7 +235,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       -- failures per tenant, dimension (0 total, 1 action, 2 category, 3 actor, 4 resource,
       -- 5 source, 6 service, 7 environment), span (1 hour, 2 day; resources per day only),
       -- bucket start in hours since the epoch, value id (0 for total) and log. The append
-      -- transaction keeps them (since migration 6, the fold); the retention purge leaves them.
+      -- transaction keeps them (since migration 6, a fold after it); the retention purge leaves
+      -- them.
       CREATE TABLE rollups (
         tenant_id integer NOT NULL,
         dim smallint NOT NULL,

@@ -1,17 +1,6 @@
 import type pg from 'pg';
-import { ALL_LOGS_DAYS, DAY_ALL_LOGS, HOUR_US, HOURLY, ROLLUP_DIM, SPAN, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { ALL_LOGS_DAYS, DAY_ALL_LOGS, HOUR_US, HOURLY, ROLLUP_DIM, SPAN, VALUE_COLUMN, VALUE_DIMS } from '../rollups.js';
 import { transaction } from './pool.js';
-
-/** The events column holding each value dimension's id. */
-export const COLUMN: Record<ValueDim, string> = {
-  action: 'action_id',
-  category: 'category_id',
-  actor: 'actor_id',
-  resource: 'resource_id',
-  source: 'source_id',
-  service: 'service_id',
-  environment: 'environment_id',
-};
 
 /** pg_advisory_xact_lock key held while folding events into rollups ('VIGL' then 4). */
 const FOLD_LOCK = 0x5649474c_04;
@@ -46,7 +35,7 @@ const FOLD_SQL = `
      CROSS JOIN LATERAL (
        SELECT * FROM event_keys k WHERE k.tenant_id = t.tenant_id AND k.seq >= t.from_seq AND k.seq < t.to_seq LIMIT ${FOLD_EVENTS}) k
       JOIN events e ON e.tenant_id = k.tenant_id AND e.occurred_us = k.occurred_us AND e.seq = k.seq
-     CROSS JOIN LATERAL (VALUES (${ROLLUP_DIM.total}, 0), ${VALUE_DIMS.map((d) => `(${ROLLUP_DIM[d]}, e.${COLUMN[d]})`).join(', ')}) AS d(dim, value_id)
+     CROSS JOIN LATERAL (VALUES (${ROLLUP_DIM.total}, 0), ${VALUE_DIMS.map((d) => `(${ROLLUP_DIM[d]}, e.${VALUE_COLUMN[d]})`).join(', ')}) AS d(dim, value_id)
      WHERE d.value_id IS NOT NULL),
   cells AS (
     SELECT tenant_id, dim, ${SPAN.hour} AS span, hour AS start_hour, value_id, log, count(*) AS count, count(*) FILTER (WHERE NOT success) AS failures

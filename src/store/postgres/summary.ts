@@ -2,17 +2,16 @@ import type pg from 'pg';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_COLUMN, VALUE_DIMS, type ValueDim } from '../rollups.js';
 import { resourceKey } from '../sqlite/dictionary.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
 import type { Dictionary } from './dictionary.js';
 import type { QueryCompiler, Statement } from './filter-sql.js';
-import { COLUMN } from './rollups.js';
 
 /** An EventFactRow (summary-tally.ts) selected from events. */
-const FACT_COLUMNS = `occurred_us, log, success::int, ${VALUE_DIMS.map((d) => COLUMN[d]).join(', ')}`;
+const FACT_COLUMNS = `occurred_us, log, success::int, ${VALUE_DIMS.map((d) => VALUE_COLUMN[d]).join(', ')}`;
 
 /** Rows fetched per round trip while scanning. */
 const FETCH_ROWS = 10_000;
@@ -102,7 +101,7 @@ export class PostgresSummaries {
         const table = dim === 'actor' ? 'actors' : 'resources';
         const { rows } = await pool.query<{ id: number; type: string; ext_id: string | null; body: string | null }>(
           `SELECT t.id, t.type, t.ext_id, e.body FROM ${table} t
-           LEFT JOIN LATERAL (SELECT body FROM events WHERE tenant_id = t.tenant_id AND ${COLUMN[dim]} = t.id
+           LEFT JOIN LATERAL (SELECT body FROM events WHERE tenant_id = t.tenant_id AND ${VALUE_COLUMN[dim]} = t.id
                               ORDER BY occurred_us DESC, seq DESC LIMIT 1) e ON true
            WHERE t.tenant_id = $1 AND t.id = ANY($2::int[])`,
           [tenantId, missing],
@@ -162,7 +161,7 @@ export class PostgresSummaries {
 function rollupRows(s: RollupSelect, offset: number): string {
   const count = s.success === undefined ? 'count' : s.success ? 'count - failures' : 'failures';
   const failures = s.success === true ? '0' : 'failures';
-  const alias = s.source === 'total' ? '' : `, value_id AS ${COLUMN[s.source]}`;
+  const alias = s.source === 'total' ? '' : `, value_id AS ${VALUE_COLUMN[s.source]}`;
   const $ = (n: number) => `$${offset + n}`;
   return `(SELECT tenant_id, start_hour, log, value_id${alias}, ${count} AS c, ${failures} AS f FROM rollups
     WHERE tenant_id = ${$(1)} AND dim = ${$(2)} AND span = ${$(3)} AND start_hour >= ${$(4)} AND start_hour < ${$(5)}) r`;

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { DAY_ALL_LOGS, DAY_US, HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { DAY_ALL_LOGS, DAY_US, HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_COLUMN, VALUE_DIMS, type ValueDim } from '../rollups.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
@@ -12,19 +12,8 @@ import { daysOf } from './days.js';
 import type { Dictionary } from './dictionary.js';
 import { inList, type FilterCompiler, type Where } from './filter-sql.js';
 
-/** The events column holding each value dimension's id. */
-const COLUMN: Record<ValueDim, string> = {
-  action: 'action_id',
-  category: 'category_id',
-  actor: 'actor_id',
-  resource: 'resource_id',
-  source: 'source_id',
-  service: 'service_id',
-  environment: 'environment_id',
-};
-
 /** An EventFactRow (summary-tally.ts) selected from events. */
-const FACT_COLUMNS = `ts, log, success, ${VALUE_DIMS.map((d) => COLUMN[d]).join(', ')}`;
+const FACT_COLUMNS = `ts, log, success, ${VALUE_DIMS.map((d) => VALUE_COLUMN[d]).join(', ')}`;
 
 /** The index behind each ScanIndex (migration 1). */
 const INDEX: Record<ScanIndex, string> = {
@@ -182,7 +171,7 @@ function wholeDayRows(s: RollupSelect): boolean {
 function rollupRows(s: RollupSelect): string {
   const count = s.success === undefined ? 'count' : s.success ? 'count - failures' : 'failures';
   const failures = s.success === true ? '0' : 'failures';
-  const alias = s.source === 'total' ? '' : `, value_id AS ${COLUMN[s.source]}`;
+  const alias = s.source === 'total' ? '' : `, value_id AS ${VALUE_COLUMN[s.source]}`;
   return `(SELECT tenant_id, start_hour, log, value_id${alias}, ${count} AS c, ${failures} AS f FROM rollups
     WHERE tenant_id = ? AND dim = ? AND span = ? AND start_hour >= ? AND start_hour < ?)`;
 }
