@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hashLeaf } from '../src/integrity/hash.js';
+import { appendLeaves } from '../src/integrity/tiles.js';
 import { MIGRATIONS } from '../src/store/postgres/migrations.js';
 import { monthOf, partitionName } from '../src/store/postgres/partitions.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
@@ -119,6 +121,28 @@ describePostgres('PostgreSQL store: schema, partitions, append-only, caches', ()
     expect(await store.getEvent('guarded', event.id)).toBeNull();
     // SET LOCAL ended with its transaction.
     await expect(sql('DELETE FROM events')).rejects.toThrow(/append-only/);
+  });
+
+  it('grows tiles by the hashes they gain, and refuses an append over a tile grown behind its back', async () => {
+    const T = 'tiles';
+    // Appends that end inside a tile, on a tile boundary and across one: 1, 254, 1, 44 leaves.
+    for (const count of [1, 254, 1, 44]) {
+      await store.append([{ events: Array.from({ length: count }, () => preparedEvent({ tenant: T })) }]);
+    }
+    const [tenant] = await sql<{ id: number }>('SELECT id FROM tenants WHERE name = $1', [T]);
+    const tiles = async () =>
+      (await sql<{ level: number; idx: string; hashes: Buffer }>('SELECT level, idx, hashes FROM merkle_tiles WHERE tenant_id = $1 ORDER BY level, idx', [tenant!.id]))
+        .map((r) => ({ level: r.level, index: Number(r.idx), hashes: r.hashes.toString('hex') }));
+    const leaves = (await store.readBySeq(T, 0, 300, 300)).map((r) => hashLeaf(r.body));
+    const reference = appendLeaves(0, new Map(), leaves).writes.map((w) => ({ level: w.level, index: w.index, hashes: Buffer.from(w.hashes).toString('hex') }));
+    expect(await tiles()).toEqual(reference);
+
+    // Growing is all the tiles' trigger lets anyone do; the next append must not build on it.
+    await sql("UPDATE merkle_tiles SET hashes = hashes || '\\x00'::bytea WHERE tenant_id = $1 AND level = 0 AND idx = 1", [tenant!.id]);
+    const head = await store.treeHead(T);
+    await expect(store.append([{ events: [preparedEvent({ tenant: T })] }])).rejects.toThrow(/did not match the tree head/);
+    expect((await store.treeHead(T)).size).toBe(head.size);
+    expect(await sql('SELECT 1 FROM event_keys WHERE tenant_id = $1 AND seq = 300', [tenant!.id])).toEqual([]);
   });
 
   it('never caches ids or tree heads of a transaction that rolled back', async () => {

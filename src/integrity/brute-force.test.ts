@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY_ROOT, hashChildren, hashLeaf } from './hash.js';
 import { consistencyNodes, inclusionNodes, type NodeId, type ProofStep } from './proof-nodes.js';
 import { consistencyProof, inclusionProof, nodeHash, nodeSource, rootAt, type ReadTiles } from './proof-tiles.js';
-import { appendLeaves, edgeFromTiles, edgeTileKeys, tileKeyString, type TileKey } from './tiles.js';
+import { appendLeaves, edgeFromTiles, edgeTileKeys, tileKeyString, tileWidth, type TileKey } from './tiles.js';
 import { verifyConsistency, verifyInclusion } from './verify-proof.js';
 
 /**
@@ -215,6 +215,19 @@ describe('appendLeaves and tiles, against the reference tree', () => {
     const bad = new Mismatches();
     for (const node of perfectNodes(2100)) {
       bad.add(hex(nodeHash(tree.tiles, node)) === hex(ref.mth(nodeRange(node))) ? '' : `${node.height}/${node.index}`);
+    }
+    expect(bad.found).toEqual([]);
+  });
+
+  it('says how long each tile is at every size, as the tiles appended to that size are', () => {
+    const tree = new MemoryTiles();
+    const bad = new Mismatches();
+    for (let n = 1; n <= 2100; n++) {
+      tree.append(leaves.slice(n - 1, n));
+      for (const key of [0, 1, 2].flatMap((level) => [0, 1, 2, 8, 9].map((index) => ({ level, index })))) {
+        const stored = (tree.tiles.get(tileKeyString(key))?.length ?? 0) / 32;
+        bad.add(tileWidth(n, key) === stored ? '' : `${tileKeyString(key)} at size ${n}`);
+      }
     }
     expect(bad.found).toEqual([]);
   });

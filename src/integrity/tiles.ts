@@ -30,6 +30,11 @@ function nodesAtLevel(size: number, level: number): number {
   return Math.floor(size / TILE_WIDTH ** level);
 }
 
+/** How many hashes the tile `key` holds in a tree of `size` leaves: 0 before it exists, at most 256. */
+export function tileWidth(size: number, key: TileKey): number {
+  return Math.min(TILE_WIDTH, Math.max(0, nodesAtLevel(size, key.level) - key.index * TILE_WIDTH));
+}
+
 /** The partial tiles on the right edge of a tree of `size` leaves, lowest level first. */
 export function edgeTileKeys(size: number): (TileKey & { width: number })[] {
   const keys: (TileKey & { width: number })[] = [];
