@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { ipKeyHex } from './ip.js';
 
@@ -17,5 +19,17 @@ describe('ipKeyHex', () => {
       expect(ipKeyHex('203.0.113.256')).toBeNull();
       expect(ipKeyHex('not an address')).toBeNull();
     }
+  });
+
+  it('keys every spelling of an IPv4 address as ipaddr.js reads it (leading zeros are octal there)', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.integer({ min: 0, max: 255 }).map((n) => `0${n.toString(8)}`), fc.constantFrom('00', '08', '1e1', ''));
+    fc.assert(
+      fc.property(fc.array(octet, { minLength: 4, maxLength: 4 }), (octets) => {
+        const address = octets.join('.');
+        const expected = ipaddr.isValid(address) ? Buffer.from((ipaddr.process(address) as ipaddr.IPv4).toIPv4MappedAddress().toByteArray()).toString('hex') : null;
+        expect(ipKeyHex(address)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
