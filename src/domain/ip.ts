@@ -27,7 +27,6 @@ function keyOf(address: string): string | null {
   const quad = DOTTED_QUAD.exec(address);
   if (quad) return IPV4_MAPPED + quad.slice(1).map((octet) => Number(octet).toString(16).padStart(2, '0')).join('');
   if (!ipaddr.isValid(address)) return null;
-  const bytes = ipaddr.process(address).toByteArray();
-  const v6 = bytes.length === 4 ? [...new Array(10).fill(0), 0xff, 0xff, ...bytes] : bytes;
-  return Buffer.from(v6).toString('hex');
+  const hex = Buffer.from(ipaddr.process(address).toByteArray()).toString('hex');
+  return hex.length === 8 ? IPV4_MAPPED + hex : hex;
 }

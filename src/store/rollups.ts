@@ -2,8 +2,10 @@ import type { EventFilter } from '../domain/filter.js';
 
 /**
  * Rollups: for each tenant, hour and day (UTC), log and dimension value, how many events there
- * were and how many of them failed. Both stores keep them in the append transaction, so they are
- * exactly as durable as the events they count, and summaries read them instead of the events.
+ * were and how many of them failed. Both stores count every event exactly once and keep, per
+ * tenant, a mark saying which events the table counts (SQLite: deltas held about a second, then
+ * written inside later append transactions; PostgreSQL: a fold after the commit); summaries read
+ * them instead of the events.
  * This file is the store-independent part: what a rollup row is, how one append group's events
  * become rollup deltas, how a range splits into rollup segments and ragged edges, and which
  * filters rollups answer.
@@ -41,6 +43,9 @@ export const VALUE_COLUMN: Record<ValueDim, string> = {
   service: 'service_id',
   environment: 'environment_id',
 };
+
+/** The value dimensions' `events` columns in VALUE_DIMS order, as a select list. */
+export const VALUE_COLUMNS_SQL = VALUE_DIMS.map((d) => VALUE_COLUMN[d]).join(', ');
 
 /** Length of a rollup row's time bucket, as stored. */
 export const SPAN = { hour: 1, day: 2 } as const;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_COLUMN, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_COLUMN, VALUE_COLUMNS_SQL, type ValueDim } from '../rollups.js';
 import { resourceKey } from '../sqlite/dictionary.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type SummaryReader } from '../summary-plan.js';
@@ -11,7 +11,7 @@ import type { Dictionary } from './dictionary.js';
 import type { QueryCompiler, Statement } from './filter-sql.js';
 
 /** An EventFactRow (summary-tally.ts) selected from events. */
-const FACT_COLUMNS = `occurred_us, log, success::int, ${VALUE_DIMS.map((d) => VALUE_COLUMN[d]).join(', ')}`;
+const FACT_COLUMNS = `occurred_us, log, success::int, ${VALUE_COLUMNS_SQL}`;
 
 /** Rows fetched per round trip while scanning. */
 const FETCH_ROWS = 10_000;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { DAY_ALL_LOGS, RollupDeltas, VALUE_COLUMN, VALUE_DIMS, type RollupRow } from '../rollups.js';
+import { DAY_ALL_LOGS, RollupDeltas, VALUE_COLUMNS_SQL, type RollupRow } from '../rollups.js';
 import type { DayRowsCache } from './day-rows-cache.js';
 import { SEQ_RANGE, SEQS_PER_TENANT } from './row-ids.js';
 
@@ -56,7 +56,7 @@ export class SqliteRollups {
       ),
       tail: db
         .prepare<[number, number, number, number], unknown[]>(
-          `SELECT ts, log, success, ${VALUE_DIMS.map((d) => VALUE_COLUMN[d]).join(', ')}
+          `SELECT ts, log, success, ${VALUE_COLUMNS_SQL}
            FROM events WHERE ${SEQ_RANGE}`,
         )
         .raw(),

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { actorDisplay } from '../../domain/actor.js';
 import type { ActorType, StoredEvent } from '../../domain/event.js';
 import type { EventFilter } from '../../domain/filter.js';
-import { DAY_ALL_LOGS, DAY_US, HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_COLUMN, VALUE_DIMS, type ValueDim } from '../rollups.js';
+import { DAY_ALL_LOGS, DAY_US, HOUR_US, perDaySql, ROLLUP_DIM, storedSpan, VALUE_COLUMN, VALUE_COLUMNS_SQL, type ValueDim } from '../rollups.js';
 import type { SummaryCounts, SummaryQuery } from '../store.js';
 import { summarize, type RollupSelect, type ScanIndex, type SummaryReader } from '../summary-plan.js';
 import type { EventFactRow } from '../summary-tally.js';
@@ -13,7 +13,7 @@ import type { Dictionary } from './dictionary.js';
 import { inList, type FilterCompiler, type Where } from './filter-sql.js';
 
 /** An EventFactRow (summary-tally.ts) selected from events. */
-const FACT_COLUMNS = `ts, log, success, ${VALUE_DIMS.map((d) => VALUE_COLUMN[d]).join(', ')}`;
+const FACT_COLUMNS = `ts, log, success, ${VALUE_COLUMNS_SQL}`;
 
 /** The index behind each ScanIndex (migration 1). */
 const INDEX: Record<ScanIndex, string> = {
