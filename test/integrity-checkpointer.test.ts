@@ -19,7 +19,7 @@ import { loadIntegrityOptions } from '../src/integrity/integrity-config.js';
 import { formatSignerKey, generateSigner, parseVerifierKey, verifierOf } from '../src/integrity/note.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { preparedEvent } from './support/events.js';
-import { rollBack, tenantId } from './support/tamper.js';
+import { rewriteLeafHash, rollBack, tenantId } from './support/tamper.js';
 import { referenceRoot } from './support/merkle-reference.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -130,12 +130,7 @@ describe('Checkpointer', () => {
     await append('acme', 300);
     await checkpointer.checkpointNow('acme');
     // Leaf 290 is rewritten in its tile; the tree grows on top of it.
-    await tamperWith((db, tenant) => {
-      db.exec('DROP TRIGGER merkle_tiles_grow_only');
-      const tile = (db.prepare('SELECT hashes FROM merkle_tiles WHERE tenant_id = ? AND level = 0 AND idx = 1').get(tenant) as { hashes: Buffer }).hashes;
-      hashLeaf('forged').forEach((b, i) => (tile[(290 - 256) * 32 + i] = b));
-      db.prepare('UPDATE merkle_tiles SET hashes = ? WHERE tenant_id = ? AND level = 0 AND idx = 1').run(tile, tenant);
-    });
+    await tamperWith((db, tenant) => rewriteLeafHash(db, tenant, 290, hashLeaf('forged')));
     const checking = new Checkpointer({ store, signer, logger });
     await append('acme', 10);
     await expect(checking.checkpointNow('acme')).rejects.toThrow(IntegrityAlarm);
@@ -159,11 +154,7 @@ describe('Checkpointer', () => {
     // Leaf 290 rewritten in the file while the store is open: its tree head in memory is still
     // right, so only the stored tiles can tell, and the kept tree was made of the old hashes.
     const db = new Database(dbPath);
-    db.exec('DROP TRIGGER merkle_tiles_grow_only');
-    const tenant = tenantId(db, 'acme');
-    const tile = (db.prepare('SELECT hashes FROM merkle_tiles WHERE tenant_id = ? AND level = 0 AND idx = 1').get(tenant) as { hashes: Buffer }).hashes;
-    hashLeaf('forged').forEach((b, i) => (tile[(290 - 256) * 32 + i] = b));
-    db.prepare('UPDATE merkle_tiles SET hashes = ? WHERE tenant_id = ? AND level = 0 AND idx = 1').run(tile, tenant);
+    rewriteLeafHash(db, tenantId(db, 'acme'), 290, hashLeaf('forged'));
     db.close();
     await expect(checkpointer.checkpointNow('acme')).rejects.toThrow(/the tree of 320 leaves does not extend the checkpoint of 310 .*: events or hashes were changed/);
   });

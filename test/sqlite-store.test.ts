@@ -8,6 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it, vi } from 'vitest';
 import zstd from 'zstd-napi/binding.js';
 import { hashLeaf } from '../src/integrity/hash.js';
+import { appendLeaves } from '../src/integrity/tiles.js';
 import { ZSTD_MAGIC } from '../src/store/sqlite/body-decoder.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { BackgroundCheckpoints } from '../src/store/sqlite/wal-checkpoints.js';
@@ -532,6 +533,45 @@ describe('SQLite migrations 10 and 11: indexes without seq, bodies without their
         expect(plan).not.toContain('TEMP B-TREE');
       }
       expect(raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events_time'").get()).toEqual({ sql: 'CREATE INDEX events_time ON events (tenant_id, ts)' });
+    });
+  });
+});
+
+describe('SQLite migration 13: partial tiles in strips', () => {
+  it("moves an older store's partial tiles into strips, which then prove and grow as before", async () => {
+    await withStoreFile('strips', async (file, raw) => {
+      const sent = Array.from({ length: 310 }, (_, i) => preparedEvent({ tenant: 'm', atUs: T0 + i * MINUTE }));
+      const store = new SqliteStore({ path: file });
+      await store.open();
+      for (const [from, to] of [[0, 3], [3, 120], [120, 300]]) await store.append([{ events: sent.slice(from, to) }]);
+      const keys = [{ level: 0, index: 0 }, { level: 0, index: 1 }, { level: 1, index: 0 }];
+      const tiles = await store.readTiles('m', keys);
+      const head = await store.treeHead('m');
+      await store.close();
+
+      // The store as migration 12 left it: partial tiles rewritten whole in merkle_tiles.
+      raw.exec('DROP TABLE merkle_edge; DELETE FROM schema_migrations WHERE version = 13;');
+      for (const key of keys.slice(1)) {
+        raw.prepare('INSERT INTO merkle_tiles (tenant_id, level, idx, hashes) VALUES (1, ?, ?, ?)').run(key.level, key.index, tiles.get(`${key.level}/${key.index}`));
+      }
+
+      const migrated = new SqliteStore({ path: file });
+      await migrated.open();
+      expect(raw.prepare('SELECT level, idx, length(hashes) AS bytes FROM merkle_tiles').all()).toEqual([{ level: 0, idx: 0, bytes: 8192 }]);
+      expect(raw.prepare('SELECT level, idx, strip, length(hashes) AS bytes FROM merkle_edge ORDER BY level, idx, strip').all()).toEqual([
+        { level: 0, idx: 1, strip: 0, bytes: 512 },
+        { level: 0, idx: 1, strip: 1, bytes: 512 },
+        { level: 0, idx: 1, strip: 2, bytes: 384 },
+        { level: 1, idx: 0, strip: 0, bytes: 32 },
+      ]);
+      expect(await migrated.readTiles('m', keys)).toEqual(tiles);
+      expect(await migrated.treeHead('m')).toEqual(head);
+      await migrated.append([{ events: sent.slice(300) }]);
+      const leaves = (await migrated.readBySeq('m', 0, 310, 310)).map((r) => hashLeaf(r.body));
+      expect((await migrated.treeHead('m')).root).toEqual(appendLeaves(0, new Map(), leaves).root);
+      const grown = (await migrated.readTiles('m', [{ level: 0, index: 1 }])).get('0/1')!;
+      expect(Buffer.from(grown)).toEqual(Buffer.concat(leaves.slice(256)));
+      await migrated.close();
     });
   });
 });

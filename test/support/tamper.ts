@@ -3,20 +3,26 @@
  * tests: the append-only triggers are only a guard against mistakes, so they drop them.
  */
 import type Database from 'better-sqlite3';
-import { hashLeaf } from '../../src/integrity/hash.js';
-import { appendLeaves } from '../../src/integrity/tiles.js';
+import { HASH_SIZE, hashLeaf } from '../../src/integrity/hash.js';
+import { appendLeaves, TILE_WIDTH } from '../../src/integrity/tiles.js';
+import { TreeCache } from '../../src/store/sqlite/tree-cache.js';
 
 /** The id of a tenant in the file. */
 export function tenantId(db: Database.Database, tenant: string): number {
   return (db.prepare('SELECT id FROM tenants WHERE name = ?').get(tenant) as { id: number }).id;
 }
 
+/** Runs `change` with the named trigger dropped, then puts it back. */
+function withoutTrigger(db: Database.Database, name: string, change: () => void): void {
+  const trigger = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?").get(name) as { sql: string }).sql;
+  db.exec(`DROP TRIGGER ${name}`);
+  change();
+  db.exec(trigger);
+}
+
 /** Rewrites one column of one event's row (the UPDATE trigger dropped, then put back). */
 export function rewriteColumn(db: Database.Database, tenant: number, seq: number, column: 'body' | 'ts', value: string | Buffer | number): void {
-  const trigger = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_update'").get() as { sql: string }).sql;
-  db.exec('DROP TRIGGER events_no_update');
-  db.prepare(`UPDATE events SET ${column} = ? WHERE tenant_id = ? AND seq = ?`).run(value, tenant, seq);
-  db.exec(trigger);
+  withoutTrigger(db, 'events_no_update', () => db.prepare(`UPDATE events SET ${column} = ? WHERE tenant_id = ? AND seq = ?`).run(value, tenant, seq));
 }
 
 /** Rewrites the stored body of one event. */
@@ -24,12 +30,29 @@ export function rewriteBody(db: Database.Database, tenant: number, seq: number, 
   rewriteColumn(db, tenant, seq, 'body', body);
 }
 
+/** Overwrites the stored hash of leaf `leaf` in its level-0 tile: full (merkle_tiles) or partial (a strip of merkle_edge). */
+export function rewriteLeafHash(db: Database.Database, tenant: number, leaf: number, hash: Uint8Array): void {
+  const index = Math.floor(leaf / TILE_WIDTH);
+  const full = db.prepare('SELECT hashes FROM merkle_tiles WHERE tenant_id = ? AND level = 0 AND idx = ?').get(tenant, index) as { hashes: Buffer } | undefined;
+  if (full) {
+    full.hashes.set(hash, (leaf % TILE_WIDTH) * HASH_SIZE);
+    withoutTrigger(db, 'merkle_tiles_grow_only', () =>
+      db.prepare('UPDATE merkle_tiles SET hashes = ? WHERE tenant_id = ? AND level = 0 AND idx = ?').run(full.hashes, tenant, index),
+    );
+    return;
+  }
+  const strip = Math.floor((leaf % TILE_WIDTH) / 16);
+  const key = [tenant, index, strip];
+  const { hashes } = db.prepare('SELECT hashes FROM merkle_edge WHERE tenant_id = ? AND level = 0 AND idx = ? AND strip = ?').get(...key) as { hashes: Buffer };
+  hashes.set(hash, (leaf % 16) * HASH_SIZE);
+  withoutTrigger(db, 'merkle_edge_grow_only', () =>
+    db.prepare('UPDATE merkle_edge SET hashes = ? WHERE tenant_id = ? AND level = 0 AND idx = ? AND strip = ?').run(hashes, ...key),
+  );
+}
+
 /** Deletes events (the DELETE trigger dropped, then put back). */
 export function deleteEvents(db: Database.Database, tenant: number, fromSeq: number, toSeq: number): void {
-  const trigger = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_no_delete'").get() as { sql: string }).sql;
-  db.exec('DROP TRIGGER events_no_delete');
-  db.prepare('DELETE FROM events WHERE tenant_id = ? AND seq >= ? AND seq < ?').run(tenant, fromSeq, toSeq);
-  db.exec(trigger);
+  withoutTrigger(db, 'events_no_delete', () => db.prepare('DELETE FROM events WHERE tenant_id = ? AND seq >= ? AND seq < ?').run(tenant, fromSeq, toSeq));
 }
 
 /**
@@ -38,11 +61,10 @@ export function deleteEvents(db: Database.Database, tenant: number, fromSeq: num
  */
 export function rollBack(db: Database.Database, tenant: number, kept: string[], { careful = true } = {}): void {
   deleteEvents(db, tenant, kept.length, Number.MAX_SAFE_INTEGER);
-  db.exec('DROP TRIGGER merkle_tiles_no_delete');
-  db.prepare('DELETE FROM merkle_tiles WHERE tenant_id = ?').run(tenant);
+  withoutTrigger(db, 'merkle_edge_moved_only', () => db.prepare('DELETE FROM merkle_edge WHERE tenant_id = ?').run(tenant));
+  withoutTrigger(db, 'merkle_tiles_no_delete', () => db.prepare('DELETE FROM merkle_tiles WHERE tenant_id = ?').run(tenant));
+  // Written as the store writes them, head included.
   const tree = appendLeaves(0, new Map(), kept.map((b) => hashLeaf(b)));
-  const insert = db.prepare('INSERT INTO merkle_tiles (tenant_id, level, idx, hashes) VALUES (?, ?, ?, ?)');
-  for (const tile of tree.writes) insert.run(tenant, tile.level, tile.index, tile.hashes);
-  db.prepare('UPDATE tree_heads SET size = ?, root = ? WHERE tenant_id = ?').run(tree.size, tree.root, tenant);
+  new TreeCache(db).write(tenant, 0, tree);
   if (careful) db.prepare('DELETE FROM checkpoints WHERE tenant_id = ? AND size > ?').run(tenant, tree.size);
 }

@@ -174,7 +174,7 @@ export class Appender {
       const outcome: AppendOutcome = this.integrity
         ? appendLeaves(tree.size, tree.edge, tenantLeaves, tree.range)
         : { size: tree.size + tenantLeaves.length, root: EMPTY_ROOT, range: new CompactRange(), writes: [], edge: new Map() };
-      this.trees.write(tenantId, outcome);
+      this.trees.write(tenantId, tree.size, outcome);
       grown.set(tenantId, { size: outcome.size, root: outcome.root, edge: outcome.edge, range: outcome.range });
     }
     return grown;

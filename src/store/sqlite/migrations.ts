@@ -405,6 +405,41 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at);
     `,
   },
+  {
+    version: 13,
+    name: 'partial merkle tiles in strips',
+    sql: `
+      -- A tenant's right-edge tiles grow with each append, and each append rewrote them whole:
+      -- 8 KB at level 0, which SQLite keeps on overflow pages, so even one event wrote about four
+      -- pages for its tenant's tile. They are kept in strips of 16 hashes (512 bytes, within one
+      -- page) instead, an append writes only the strips it grows (tree-cache.ts), and a tile
+      -- moves to merkle_tiles once full, which now holds full tiles only.
+      CREATE TABLE merkle_edge (
+        tenant_id INTEGER NOT NULL,
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        strip INTEGER NOT NULL,
+        hashes BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, level, idx, strip)
+      ) WITHOUT ROWID;
+      WITH RECURSIVE strips(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM strips WHERE n < 15)
+      INSERT INTO merkle_edge (tenant_id, level, idx, strip, hashes)
+        SELECT t.tenant_id, t.level, t.idx, strips.n, substr(t.hashes, 1 + strips.n * 512, 512)
+        FROM merkle_tiles t JOIN strips ON length(t.hashes) > strips.n * 512
+        WHERE length(t.hashes) < 8192;
+      DROP TRIGGER merkle_tiles_no_delete;
+      DELETE FROM merkle_tiles WHERE length(hashes) < 8192;
+      CREATE TRIGGER merkle_tiles_no_delete BEFORE DELETE ON merkle_tiles
+        BEGIN SELECT RAISE(ABORT, 'merkle tiles are append-only'); END;
+      CREATE TRIGGER merkle_edge_grow_only BEFORE UPDATE ON merkle_edge
+        WHEN length(NEW.hashes) < length(OLD.hashes)
+          OR substr(NEW.hashes, 1, length(OLD.hashes)) <> OLD.hashes
+        BEGIN SELECT RAISE(ABORT, 'merkle tiles only grow'); END;
+      CREATE TRIGGER merkle_edge_moved_only BEFORE DELETE ON merkle_edge
+        WHEN NOT EXISTS (SELECT 1 FROM merkle_tiles WHERE tenant_id = OLD.tenant_id AND level = OLD.level AND idx = OLD.idx)
+        BEGIN SELECT RAISE(ABORT, 'a partial merkle tile is deleted only once stored full'); END;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version, each in its own transaction. */
