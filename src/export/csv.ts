@@ -1,4 +1,4 @@
-import { csvFormatValue } from 'd3-dsv';
+import { csvFormatRow } from 'd3-dsv';
 import { actorDisplay } from '../domain/actor.js';
 import type { StoredEvent } from '../domain/event.js';
 
@@ -64,10 +64,7 @@ export function unescapeFormula(cell: string): string {
  * times as much per row (BENCHMARKS.md, "Export").
  */
 function line(cells: readonly string[]): string {
-  // Cell by cell into one string: no array of escaped cells per row (0.6 of ~5 µs per row).
-  let out = csvFormatValue(escapeFormula(cells[0]!));
-  for (let i = 1; i < cells.length; i++) out += `,${csvFormatValue(escapeFormula(cells[i]!))}`;
-  return `${out}\r\n`;
+  return `${csvFormatRow(cells.map(escapeFormula))}\r\n`;
 }
 
 const text = (value: string | number | boolean | null | undefined): string =>
