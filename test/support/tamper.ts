@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { HASH_SIZE, hashLeaf } from '../../src/integrity/hash.js';
 import { appendLeaves, TILE_WIDTH } from '../../src/integrity/tiles.js';
-import { TreeCache } from '../../src/store/sqlite/tree-cache.js';
+import { STRIP_HASHES, TreeCache } from '../../src/store/sqlite/tree-cache.js';
 
 /** The id of a tenant in the file. */
 export function tenantId(db: Database.Database, tenant: string): number {
@@ -41,10 +41,10 @@ export function rewriteLeafHash(db: Database.Database, tenant: number, leaf: num
     );
     return;
   }
-  const strip = Math.floor((leaf % TILE_WIDTH) / 16);
+  const strip = Math.floor((leaf % TILE_WIDTH) / STRIP_HASHES);
   const key = [tenant, index, strip];
   const { hashes } = db.prepare('SELECT hashes FROM merkle_edge WHERE tenant_id = ? AND level = 0 AND idx = ? AND strip = ?').get(...key) as { hashes: Buffer };
-  hashes.set(hash, (leaf % 16) * HASH_SIZE);
+  hashes.set(hash, (leaf % STRIP_HASHES) * HASH_SIZE);
   withoutTrigger(db, 'merkle_edge_grow_only', () =>
     db.prepare('UPDATE merkle_edge SET hashes = ? WHERE tenant_id = ? AND level = 0 AND idx = ? AND strip = ?').run(hashes, ...key),
   );

@@ -14,7 +14,7 @@ export interface TenantTree {
 }
 
 /** Hashes per row of a partial tile in merkle_edge (migration 13): 512 bytes, which SQLite keeps within the row's page. */
-const STRIP_HASHES = 16;
+export const STRIP_HASHES = 16;
 const STRIP_BYTES = STRIP_HASHES * HASH_SIZE;
 const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 
@@ -68,13 +68,14 @@ export class TreeCache {
   write(tenantId: number, fromSize: number, outcome: AppendOutcome): void {
     const before = new Map(edgeTileKeys(fromSize).map((key) => [key.level, key]));
     for (const { level, index, hashes } of outcome.writes) {
+      // Only the tile that was the edge before this append has strips stored.
+      const stored = before.get(level);
       if (hashes.length === FULL_TILE_BYTES) {
         this.stmt.insertTile.run(tenantId, level, index, hashes);
-        this.stmt.deleteStrips.run(tenantId, level, index);
+        if (stored?.index === index) this.stmt.deleteStrips.run(tenantId, level, index);
         continue;
       }
       // The strips before the one the tile's last stored hash is in did not change.
-      const stored = before.get(level);
       const first = stored?.index === index ? Math.floor(stored.width / STRIP_HASHES) : 0;
       for (let strip = first; strip * STRIP_BYTES < hashes.length; strip++) {
         this.stmt.upsertStrip.run(tenantId, level, index, strip, hashes.subarray(strip * STRIP_BYTES, (strip + 1) * STRIP_BYTES));
