@@ -1,13 +1,16 @@
 /**
  * POST /v1/events: what is stored, idempotency, per-item results, and every kind of bad input
- * getting a clear 4xx that changes nothing.
+ * getting a clear 4xx that changes nothing — for large bodies too, which are parsed and checked on
+ * the ingest thread (src/ingest/check-thread.ts) and must store and refuse exactly as the event
+ * loop's own checks do.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_REQUEST_BYTES } from '../src/domain/limits.js';
+import { THREAD_BODY_LENGTH } from '../src/http/routes/events.js';
+import { CheckThread } from '../src/ingest/check-thread.js';
+import { actor, awsKey, batch, event, text } from './support/ingest-bodies.js';
 import { startHarness, type Harness } from './http-harness.js';
 
-const actor = { type: 'user', id: 'u_1', email: 'alice@acme.example' };
-const event = (over: Record<string, unknown> = {}) => ({ action: 'SECRET_READ', actor, ...over });
 
 let h: Harness;
 let writer: string;
@@ -188,6 +191,83 @@ describe('bad input gets a clear 4xx and stores nothing', () => {
       expect(res.json<ErrorJson>().error.code).toBe('VIGIL_ERR_UNAUTHENTICATED');
     }
     expect((await h.stored('acme')).length).toBe(before);
+  });
+});
+
+describe('large bodies, parsed and checked on the ingest thread', () => {
+  const checks = vi.spyOn(CheckThread.prototype, 'check');
+  beforeEach(() => {
+    checks.mockClear();
+  });
+
+  const post = (payload: string, headers: Record<string, string> = {}, query = '') =>
+    h.app.inject({ method: 'POST', url: `/v1/events${query}`, headers: { authorization: `Bearer ${writer}`, 'content-type': 'application/json', ...headers }, payload });
+
+  async function refusedText(status: number, code: string, payload: string): Promise<ErrorJson['error']> {
+    const res = await post(payload);
+    expect(res.statusCode, res.body).toBe(status);
+    expect(checks).toHaveBeenCalledTimes(1);
+    expect((await h.stored('acme')).length).toBe(before);
+    return res.json<ErrorJson>().error;
+  }
+
+  it.each([
+    ['small then large', false, true],
+    ['large then small', true, false],
+  ])('store what the event loop stores (%s): the retry of a request is the same events, found as duplicates', async (_, firstLarge, againLarge) => {
+    const headers = { 'idempotency-key': `same-${firstLarge}` };
+    const first = await post(text(batch(), firstLarge), headers);
+    const again = await post(text(batch(), againLarge), headers);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(checks).toHaveBeenCalledTimes(1);
+    const stored = first.json<{ events: { id: string; seq: number }[] }>().events;
+    expect(again.json()).toEqual({ events: stored.map(({ id, seq }) => ({ id, seq, duplicate: true })) });
+    expect((await h.stored('acme')).length).toBe(before + 20);
+    const body = (await h.store.getEvent('acme', stored[3]!.id))!.body;
+    expect(body).not.toContain(awsKey);
+    expect(body).not.toContain('new-3');
+  });
+
+  it('refuse a large body that is not JSON, or that would set a prototype, as the event loop does', async () => {
+    const small = await post('{"events": [');
+    const notJson = await refusedText(400, 'VIGIL_ERR_VALIDATION', `{"events": [${' '.repeat(THREAD_BODY_LENGTH)}`);
+    expect(notJson).toEqual(small.json<ErrorJson>().error);
+    checks.mockClear();
+    const poisoned = '{"events": [{"action": "SECRET_READ", "actor": {"type": "user", "id": "u_1"}, "__proto__": {"admin": true}}]}';
+    const proto = await refusedText(400, 'VIGIL_ERR_VALIDATION', poisoned + ' '.repeat(THREAD_BODY_LENGTH));
+    expect(proto.issues).toEqual([{ path: 'body', message: expect.any(String) }]);
+  });
+
+  it('report every bad event of a large batch by index, and store none of it', async () => {
+    const error = await refusedText(400, 'VIGIL_ERR_VALIDATION', text({ events: [event({ log: 'x' }), ...batch().events, { action: 'a' }] }, true));
+    expect(error.issues?.map((i) => i.path)).toEqual(['events[0].log', 'events[21].actor']);
+  });
+
+  it('refuse a large batch of the wrong shape or for another tenant', async () => {
+    const shape = await refusedText(400, 'VIGIL_ERR_VALIDATION', text({ events: batch().events, tenant: 'acme' }, true));
+    expect(shape.issues).toEqual([{ path: 'tenant', message: expect.stringContaining('unknown field') }]);
+    checks.mockClear();
+    const other = await refusedText(403, 'VIGIL_ERR_FORBIDDEN', text({ events: [...batch().events, event({ tenant: 'globex' })] }, true));
+    expect(other.message).toContain('events[20].tenant');
+  });
+
+  it('with partial=true report each item of a large batch', async () => {
+    const res = await post(text({ events: [event(), { action: 'x' }, event({ tenant: 'globex' }), ...batch(5).events] }, true), {}, '?partial=true');
+    expect(res.statusCode).toBe(201);
+    expect(checks).toHaveBeenCalledTimes(1);
+    expect(res.json<{ events: { status: number }[] }>().events.map((i) => i.status)).toEqual([201, 400, 403, 201, 201, 201, 201, 201]);
+    expect((await h.stored('acme')).length).toBe(before + 6);
+  });
+
+  it('check the bodies the thread cannot take at once on the event loop, and store every one', async () => {
+    const answers = await Promise.all(Array.from({ length: 16 }, () => post(text(batch(), true))));
+    expect(answers.map((res) => res.statusCode)).toEqual(answers.map(() => 201));
+    // Every body was offered to the thread: some it took, the rest were checked here.
+    expect(checks.mock.calls.length).toBeGreaterThan(0);
+    expect(checks.mock.calls.length).toBeLessThan(16);
+    const seqs = answers.flatMap((res) => res.json<{ events: { seq: number }[] }>().events.map((e) => e.seq));
+    expect(new Set(seqs).size).toBe(16 * 20);
+    expect((await h.stored('acme')).length).toBe(before + 16 * 20);
   });
 });
 

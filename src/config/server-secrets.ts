@@ -11,6 +11,8 @@ export interface ServerSecrets {
   cursorKey: Buffer;
   /** The redaction HMAC key of one tenant: equal values correlate within a tenant, never across. */
   redactionKey(tenant: string): Buffer;
+  /** What the redaction keys derive from (`redactionKeys`), for the ingest thread. */
+  redactionRoot: Buffer;
   /** Signs viewer tokens (`auth/viewer-token.ts`), so every process accepts the tokens any one mints. */
   viewerTokenKey: Buffer;
 }
@@ -20,15 +22,15 @@ export async function loadServerSecrets(store: Store): Promise<ServerSecrets> {
   const cursorKey = Buffer.from(await store.secret('cursor-key', fresh), 'base64url');
   const redactionRoot = Buffer.from(await store.secret('redaction-key', fresh), 'base64url');
   const viewerTokenKey = Buffer.from(await store.secret('viewer-token-key', fresh), 'base64url');
-  // Derived once per tenant, not once per event: an HMAC costs about as much as the redaction it keys.
-  const redactionKeys = new BoundedCache<string, Buffer>(10_000);
-  return {
-    cursorKey,
-    viewerTokenKey,
-    redactionKey(tenant) {
-      let key = redactionKeys.get(tenant);
-      if (!key) redactionKeys.set(tenant, (key = createHmac('sha256', redactionRoot).update(tenant, 'utf8').digest()));
-      return key;
-    },
+  return { cursorKey, viewerTokenKey, redactionRoot, redactionKey: redactionKeys(redactionRoot) };
+}
+
+/** Each tenant's redaction key, derived from `root` once per tenant, not once per event: an HMAC costs about as much as the redaction it keys. */
+export function redactionKeys(root: Buffer): (tenant: string) => Buffer {
+  const keys = new BoundedCache<string, Buffer>(10_000);
+  return (tenant) => {
+    let key = keys.get(tenant);
+    if (!key) keys.set(tenant, (key = createHmac('sha256', root).update(tenant, 'utf8').digest()));
+    return key;
   };
 }

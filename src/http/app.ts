@@ -120,6 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     done();
   });
   app.setNotFoundHandler(handleNotFound);
+  app.addHook('onClose', async function stopIngestThread() {
+    await services.ingest.close();
+  });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   await app.register(swagger, {

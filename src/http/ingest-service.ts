@@ -1,15 +1,17 @@
-import { writeTenant, requirePermission, type Principal } from '../auth/principal.js';
+import { errorCodes } from 'fastify';
+import { requirePermission, type Principal } from '../auth/principal.js';
 import type { EventSink } from '../auth/key-service.js';
 import type { ServerSecrets } from '../config/server-secrets.js';
 import { invalid, VigilError, type FieldIssue } from '../domain/errors.js';
-import type { EventInput, PreparedEvent } from '../domain/event.js';
-import { MAX_BATCH_EVENTS } from '../domain/limits.js';
-import { idempotentEventId, prepareEvent } from '../domain/prepare.js';
-import { checkEventSize, validateEvent } from '../domain/validate.js';
+import type { EventInput } from '../domain/event.js';
+import { prepareEvent } from '../domain/prepare.js';
 import { nowMicros } from '../domain/time.js';
+import { checkEvents, type Accepted, type Checked } from '../ingest/check-events.js';
+import { CheckThread, NotJsonError } from '../ingest/check-thread.js';
+import { parseJsonBody } from '../ingest/check-worker.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { AppendedEvent, AppendRequest, AppendResult } from '../store/store.js';
-import { errorDetail, type ErrorDetail } from './errors.js';
+import { errorDetail, toVigilError, type ErrorDetail } from './errors.js';
 
 export interface IngestOptions {
   /** `Idempotency-Key`: derives the ids of events sent without one. */
@@ -23,18 +25,6 @@ export type ItemResult =
   | ({ index: number; status: 201 } & AppendedEvent)
   | { index: number; status: number; error: ErrorDetail };
 
-/** One event that passed every check, ready for the ingestor. */
-interface Accepted {
-  index: number;
-  event: PreparedEvent;
-  /** The producer sent no `occurred_at`: a retry matches whatever the stored time. */
-  timeDefaulted: boolean;
-  /** Vigil minted the event's id (the producer sent none and no idempotency key). */
-  idMinted: boolean;
-}
-
-type Checked = Accepted | { index: number; error: VigilError };
-
 /**
  * The write path of the API: authorises, validates, resolves tenants, redacts (via
  * `prepareEvent`) and hands the events to the group-commit ingestor. It also records Vigil's own
@@ -42,16 +32,25 @@ type Checked = Accepted | { index: number; error: VigilError };
  * retry is safe.
  */
 export class IngestService implements EventSink {
+  private readonly thread: CheckThread;
+
   constructor(
     private readonly ingestor: Ingestor,
     private readonly secrets: ServerSecrets,
     private readonly now: () => number = nowMicros,
-  ) {}
+  ) {
+    this.thread = new CheckThread({ redactionRoot: secrets.redactionRoot });
+  }
+
+  /** Stops the ingest thread; bodies it was checking are refused with a 503 (nothing stored). */
+  close(): Promise<void> {
+    return this.thread.close();
+  }
 
   /** All-or-nothing: every event is stored, or none and the error says why. */
   async ingest(principal: Principal, body: unknown, options: IngestOptions = {}): Promise<{ events: AppendedEvent[] }> {
     requirePermission(principal, 'ingest');
-    const checked = this.checkAll(principal, body, options);
+    const checked = await this.checkAll(principal, body, options);
     const failures = checked.filter((c): c is Extract<Checked, { error: VigilError }> => 'error' in c);
     if (failures.length > 0) throw combine(failures.map((f) => f.error));
     const result = await this.submit(toRequest(checked as Accepted[]));
@@ -62,7 +61,7 @@ export class IngestService implements EventSink {
   /** Per item (`partial=true`): stores the valid events, each on its own, and reports every item. */
   async ingestPartial(principal: Principal, body: unknown, options: IngestOptions = {}): Promise<{ events: ItemResult[] }> {
     requirePermission(principal, 'ingest');
-    const checked = this.checkAll(principal, body, options);
+    const checked = await this.checkAll(principal, body, options);
     const results = await Promise.all(checked.map((item) => this.storeItem(item)));
     return { events: results };
   }
@@ -97,51 +96,47 @@ export class IngestService implements EventSink {
     }
   }
 
-  private checkAll(principal: Principal, body: unknown, options: IngestOptions): Checked[] {
-    const { items, batch } = splitBody(body);
+  /**
+   * The request's items checked: a large body's text on the ingest thread, unless it already has
+   * bodies waiting (then here, so that the event loop never idles behind it); anything else here.
+   */
+  private async checkAll(principal: Principal, body: unknown, options: IngestOptions): Promise<Checked[]> {
     const nowUs = this.now();
-    return items.map((raw, index) => this.checkOne(principal, raw, batch ? `events[${index}]` : '', index, nowUs, options));
-  }
-
-  private checkOne(principal: Principal, raw: unknown, path: string, index: number, nowUs: number, options: IngestOptions): Checked {
-    const tooLarge = checkEventSize(raw, path);
-    if (tooLarge) return { index, error: tooLarge };
-    const result = validateEvent(raw, path, nowUs);
-    if ('issues' in result) return { index, error: invalid(result.issues) };
-    const input = result.event;
-    let tenant: string;
-    try {
-      tenant = writeTenant(principal, input.tenant, path ? `${path}.tenant` : 'tenant');
-    } catch (err) {
-      return { index, error: err as VigilError };
+    const { idempotencyKey } = options;
+    if (body instanceof JsonText) {
+      if (this.thread.busy < THREAD_BODIES) {
+        return this.thread.check(body.text, { principal, nowUs, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }).catch((err: unknown) => {
+          throw err instanceof NotJsonError ? notJson() : err;
+        });
+      }
+      body = parseOrRefuse(body.text);
     }
-    const id = input.id ?? (options.idempotencyKey === undefined ? undefined : idempotentEventId(tenant, options.idempotencyKey, index));
-    const event = prepareEvent(input, {
-      tenant,
-      redactionKey: this.secrets.redactionKey(tenant),
-      nowUs,
-      ...(id === undefined ? {} : { id }),
-    });
-    return { index, event, timeDefaulted: input.occurred_at === undefined, idMinted: id === undefined };
+    return checkEvents(body, { principal, nowUs, redactionKey: this.secrets.redactionKey, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
   }
 }
 
-/** One event or `{"events": [...]}`; anything else is a 400, more than the batch limit a 413. */
-function splitBody(body: unknown): { items: unknown[]; batch: boolean } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalid([{ path: 'body', message: 'must be an event object or {"events": [...]}' }]);
+/**
+ * A request body left as text by the route's parser (routes/events.ts): large enough to be
+ * parsed and checked on the ingest thread.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** Bodies the ingest thread may hold at once before the event loop checks the next one itself. */
+const THREAD_BODIES = 8;
+
+/** The answer Fastify's own JSON parser gives a body that is not JSON. */
+function notJson(): VigilError {
+  return toVigilError(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
+}
+
+function parseOrRefuse(text: string): unknown {
+  try {
+    return parseJsonBody(text);
+  } catch {
+    throw notJson();
   }
-  if (!('events' in body)) return { items: [body], batch: false };
-  const { events, ...rest } = body as { events: unknown };
-  const extra = Object.keys(rest);
-  if (extra.length > 0) throw invalid(extra.map((key) => ({ path: key, message: 'unknown field; a batch has only "events"' })));
-  if (!Array.isArray(events)) throw invalid([{ path: 'events', message: 'must be an array of events' }]);
-  if (events.length === 0) throw invalid([{ path: 'events', message: 'must contain at least one event' }]);
-  if (events.length > MAX_BATCH_EVENTS) {
-    const message = `has ${events.length} events; the limit is ${MAX_BATCH_EVENTS} per request`;
-    throw new VigilError('VIGIL_ERR_TOO_LARGE', `events: ${message}`, [{ path: 'events', message }]);
-  }
-  return { items: events, batch: true };
 }
 
 function toRequest(accepted: Accepted[]): AppendRequest {

@@ -1,10 +1,30 @@
 import type { FastifyInstance } from 'fastify';
-import type { IngestService } from '../ingest-service.js';
+import { JsonText, type IngestService } from '../ingest-service.js';
 import { IngestBody, IngestHeaders, IngestQuery, IngestResponse, Refs } from '../schemas.js';
 import { documentBody, type TypedApp } from '../typed.js';
 
+/**
+ * Bodies from this length (characters of their text) are left as text for the ingest thread to
+ * parse and check (a batch of events; src/ingest/check-thread.ts); shorter ones (a single event)
+ * are parsed here, where a hop to a thread and back would cost more than it saves.
+ */
+export const THREAD_BODY_LENGTH = 16 * 1024;
+
 /** `POST /v1/events`: one event or a batch; 201 means durably stored. */
 export function eventRoutes(app: FastifyInstance, ingest: IngestService): void {
+  void app.register(async function events(scope) {
+    const parseJson = scope.getDefaultJsonParser('error', 'error');
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      const text = body as string;
+      if (text.length >= THREAD_BODY_LENGTH) done(null, new JsonText(text));
+      else parseJson(request, text, done);
+    });
+    postEvents(scope, ingest);
+  });
+}
+
+function postEvents(app: FastifyInstance, ingest: IngestService): void {
   (app as TypedApp).post(
     '/v1/events',
     {

@@ -1,0 +1,92 @@
+import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
+import { VigilError } from '../domain/errors.js';
+import type { Checked } from './check-events.js';
+import { fromErrorJson, type CheckedJson, type CheckReply, type CheckRequest, type CheckThreadData } from './check-worker.js';
+
+/**
+ * The shared thread the checks run on: the first export thread's, which on SQLite runs the WAL
+ * checkpoints too (src/threads/thread-host.ts), so that ingest costs no thread of its own.
+ */
+const INGEST_SLOT = 0;
+
+/** The body was not JSON (the caller answers as Fastify's own parser would). */
+export class NotJsonError extends Error {}
+
+interface Pending {
+  resolve(checked: Checked[]): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Parses and checks large request bodies on a thread of their own (check-worker.ts), so that the
+ * event loop, which sequences and stores every group, spends its time on that alone. The thread
+ * starts with the first body and stops after `idleMs` without one.
+ */
+export class CheckThread {
+  private module: HostedModule | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly data: CheckThreadData,
+    private readonly idleMs = 30_000,
+    private readonly hosts: ThreadHosts = THREAD_HOSTS,
+  ) {}
+
+  /** Bodies in flight. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  /** The checked items of `text`; throws a VigilError when the whole request is refused, NotJsonError when it is not JSON. */
+  check(text: string, request: Omit<CheckRequest, 'id' | 'text'>): Promise<Checked[]> {
+    clearTimeout(this.idleTimer);
+    const module = (this.module ??= this.start());
+    const id = this.nextId++;
+    if (this.pending.size === 0) module.ref();
+    return new Promise<Checked[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      module.port.postMessage({ id, text, ...request } satisfies CheckRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const module = this.module;
+    this.module = undefined;
+    this.fail(new VigilError('VIGIL_ERR_UNAVAILABLE', 'the ingest thread stopped; nothing was stored, retry'));
+    await module?.close();
+  }
+
+  private start(): HostedModule {
+    const module = this.hosts.start(INGEST_SLOT, import.meta.url, 'check-worker', this.data, () => {
+      if (this.module === module) this.module = undefined;
+      this.fail(new VigilError('VIGIL_ERR_UNAVAILABLE', 'the ingest thread stopped; nothing was stored, retry'));
+    });
+    module.listen((reply) => this.settle(reply as CheckReply));
+    return module;
+  }
+
+  private settle(reply: CheckReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if ('checked' in reply) {
+      const items = JSON.parse(reply.checked) as CheckedJson[];
+      pending.resolve(items.map((item) => ('error' in item ? { index: item.index, error: fromErrorJson(item.error) } : item)));
+    }
+    else if ('refused' in reply) pending.reject(fromErrorJson(reply.refused));
+    else pending.reject(new NotJsonError('not JSON'));
+    if (this.pending.size === 0) {
+      this.module?.unref();
+      this.idleTimer = setTimeout(() => void this.close(), this.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private fail(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
