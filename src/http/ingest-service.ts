@@ -50,7 +50,7 @@ export class IngestService implements EventSink {
   /** All-or-nothing: every event is stored, or none and the error says why. */
   async ingest(principal: Principal, body: unknown, options: IngestOptions = {}): Promise<{ events: AppendedEvent[] }> {
     requirePermission(principal, 'ingest');
-    const checked = await this.checkAll(principal, body, options);
+    const checked = body instanceof JsonText ? await this.checkText(principal, body, options) : this.check(principal, body, options);
     const failures = checked.filter((c): c is Extract<Checked, { error: VigilError }> => 'error' in c);
     if (failures.length > 0) throw combine(failures.map((f) => f.error));
     const result = await this.submit(toRequest(checked as Accepted[]));
@@ -61,7 +61,7 @@ export class IngestService implements EventSink {
   /** Per item (`partial=true`): stores the valid events, each on its own, and reports every item. */
   async ingestPartial(principal: Principal, body: unknown, options: IngestOptions = {}): Promise<{ events: ItemResult[] }> {
     requirePermission(principal, 'ingest');
-    const checked = await this.checkAll(principal, body, options);
+    const checked = body instanceof JsonText ? await this.checkText(principal, body, options) : this.check(principal, body, options);
     const results = await Promise.all(checked.map((item) => this.storeItem(item)));
     return { events: results };
   }
@@ -97,22 +97,23 @@ export class IngestService implements EventSink {
   }
 
   /**
-   * The request's items checked: a large body's text on the ingest thread, unless it already has
-   * bodies waiting (then here, so that the event loop never idles behind it); anything else here.
+   * A large body's items checked on the ingest thread, unless it already holds THREAD_BODIES
+   * bodies: then here, so that the event loop never waits behind it.
    */
-  private async checkAll(principal: Principal, body: unknown, options: IngestOptions): Promise<Checked[]> {
-    const nowUs = this.now();
+  private async checkText(principal: Principal, body: JsonText, options: IngestOptions): Promise<Checked[]> {
+    if (this.thread.busy >= THREAD_BODIES) return this.check(principal, parseOrRefuse(body.text), options);
     const { idempotencyKey } = options;
-    if (body instanceof JsonText) {
-      if (this.thread.busy < THREAD_BODIES) {
-        return this.thread.check(body.text, { principal, nowUs, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }).catch((err: unknown) => {
-          throw err instanceof NotJsonError ? notJson() : err;
-        });
-      }
-      body = parseOrRefuse(body.text);
-    }
-    return checkEvents(body, { principal, nowUs, redactionKey: this.secrets.redactionKey, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+    return this.thread.check(body.text, { principal, nowUs: this.now(), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }).catch((err: unknown) => {
+      throw err instanceof NotJsonError ? notJson() : err;
+    });
   }
+
+  /** A parsed body's items checked here (synchronously: a single event costs no turn more). */
+  private check(principal: Principal, body: unknown, options: IngestOptions): Checked[] {
+    const { idempotencyKey } = options;
+    return checkEvents(body, { principal, nowUs: this.now(), redactionKey: this.secrets.redactionKey, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+  }
+
 }
 
 /**
