@@ -113,7 +113,6 @@ export class IngestService implements EventSink {
     const { idempotencyKey } = options;
     return checkEvents(body, { principal, nowUs: this.now(), redactionKey: this.secrets.redactionKey, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
   }
-
 }
 
 /**

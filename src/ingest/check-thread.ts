@@ -22,9 +22,10 @@ interface Pending {
 }
 
 /**
- * Parses and checks large request bodies on a thread of their own (check-worker.ts), so that the
- * event loop, which sequences and stores every group, spends its time on that alone. The thread
- * starts with the first body and stops after `idleMs` without one.
+ * Parses and checks large request bodies on another thread (check-worker.ts, on the shared thread
+ * INGEST_SLOT names), so that the event loop, which sequences and stores every group, spends its
+ * time on that alone. The module starts with the first body and leaves its thread after `idleMs`
+ * without one (the thread stops with its last module).
  */
 export class CheckThread {
   private module: HostedModule | undefined;
