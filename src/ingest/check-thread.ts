@@ -25,7 +25,10 @@ interface Pending {
  * Parses and checks large request bodies on another thread (check-worker.ts, on the shared thread
  * INGEST_SLOT names), so that the event loop, which sequences and stores every group, spends its
  * time on that alone. The module starts with the first body and leaves its thread after `idleMs`
- * without one (the thread stops with its last module).
+ * without one; the thread stops with its last module, which on PostgreSQL (no checkpoints) gives
+ * its memory back soon after a burst of batches: 5 s rather than 30 lowered an export's peak after
+ * 1,000,000 events in batches from 217 to 206 MB there. Starting again costs a few tens of
+ * milliseconds, once per burst.
  */
 export class CheckThread {
   private module: HostedModule | undefined;
@@ -35,7 +38,7 @@ export class CheckThread {
 
   constructor(
     private readonly data: CheckThreadData,
-    private readonly idleMs = 30_000,
+    private readonly idleMs = 5_000,
     private readonly hosts: ThreadHosts = THREAD_HOSTS,
   ) {}
 
