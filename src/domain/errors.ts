@@ -37,6 +37,22 @@ export class VigilError extends Error {
   }
 }
 
+/** What an error says: its code, message and field issues (as answered, and as it crosses threads). */
+export interface ErrorDetail {
+  code: ErrorCode;
+  message: string;
+  issues?: FieldIssue[];
+}
+
+export function errorDetail(err: VigilError): ErrorDetail {
+  return { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) };
+}
+
+/** The error a detail describes (an Error's own fields do not cross threads; its detail does). */
+export function fromErrorDetail({ code, message, issues }: ErrorDetail): VigilError {
+  return new VigilError(code, message, issues);
+}
+
 /** A 400 naming the fields that were wrong. */
 export function invalid(issues: FieldIssue[]): VigilError {
   const first = issues[0];

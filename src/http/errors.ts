@@ -1,16 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, invalid, VigilError, type FieldIssue } from '../domain/errors.js';
-
-export interface ErrorDetail {
-  code: string;
-  message: string;
-  issues?: FieldIssue[];
-}
-
-/** What an error says: its code, message and field issues. */
-export function errorDetail(err: VigilError): ErrorDetail {
-  return { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) };
-}
+import { ERRORS, errorDetail, invalid, VigilError, type ErrorDetail, type FieldIssue } from '../domain/errors.js';
 
 /** The JSON body of every error response. */
 export function errorBody(err: VigilError): { error: ErrorDetail } {

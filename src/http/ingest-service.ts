@@ -2,16 +2,15 @@ import { errorCodes } from 'fastify';
 import { requirePermission, type Principal } from '../auth/principal.js';
 import type { EventSink } from '../auth/key-service.js';
 import type { ServerSecrets } from '../config/server-secrets.js';
-import { invalid, VigilError, type FieldIssue } from '../domain/errors.js';
+import { errorDetail, invalid, VigilError, type ErrorDetail, type FieldIssue } from '../domain/errors.js';
 import type { EventInput } from '../domain/event.js';
 import { prepareEvent } from '../domain/prepare.js';
 import { nowMicros } from '../domain/time.js';
-import { checkEvents, type Accepted, type Checked } from '../ingest/check-events.js';
+import { checkEvents, parseJsonBody, type Accepted, type CheckContext, type Checked } from '../ingest/check-events.js';
 import { CheckThread, NotJsonError } from '../ingest/check-thread.js';
-import { parseJsonBody } from '../ingest/check-worker.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { AppendedEvent, AppendRequest, AppendResult } from '../store/store.js';
-import { errorDetail, toVigilError, type ErrorDetail } from './errors.js';
+import { toVigilError } from './errors.js';
 
 export interface IngestOptions {
   /** `Idempotency-Key`: derives the ids of events sent without one. */
@@ -102,16 +101,19 @@ export class IngestService implements EventSink {
    */
   private async checkText(principal: Principal, body: JsonText, options: IngestOptions): Promise<Checked[]> {
     if (this.thread.busy >= THREAD_BODIES) return this.check(principal, parseOrRefuse(body.text), options);
-    const { idempotencyKey } = options;
-    return this.thread.check(body.text, { principal, nowUs: this.now(), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) }).catch((err: unknown) => {
+    return this.thread.check(body.text, this.request(principal, options)).catch((err: unknown) => {
       throw err instanceof NotJsonError ? notJson() : err;
     });
   }
 
   /** A parsed body's items checked here (synchronously: a single event costs no turn more). */
   private check(principal: Principal, body: unknown, options: IngestOptions): Checked[] {
-    const { idempotencyKey } = options;
-    return checkEvents(body, { principal, nowUs: this.now(), redactionKey: this.secrets.redactionKey, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+    return checkEvents(body, { ...this.request(principal, options), redactionKey: this.secrets.redactionKey });
+  }
+
+  /** Who sent a request, when, and with which idempotency key: what checking it needs, wherever it runs. */
+  private request(principal: Principal, { idempotencyKey }: IngestOptions): Omit<CheckContext, 'redactionKey'> {
+    return { principal, nowUs: this.now(), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) };
   }
 }
 

@@ -1,3 +1,4 @@
+import secureJson from 'secure-json-parse';
 import { writeTenant, type Principal } from '../auth/principal.js';
 import { invalid, VigilError } from '../domain/errors.js';
 import type { PreparedEvent } from '../domain/event.js';
@@ -27,6 +28,14 @@ export interface CheckContext {
   idempotencyKey?: string;
   /** The redaction HMAC key of a tenant (`ServerSecrets.redactionKey`). */
   redactionKey(tenant: string): Uint8Array;
+}
+
+/**
+ * Parses a request body exactly as Fastify's JSON parser does: a `__proto__` or
+ * `constructor.prototype` key is an error, not a silently altered object.
+ */
+export function parseJsonBody(text: string): unknown {
+  return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
-import { VigilError } from '../domain/errors.js';
+import { fromErrorDetail, VigilError } from '../domain/errors.js';
 import type { Checked } from './check-events.js';
-import { fromErrorJson, type CheckedJson, type CheckReply, type CheckRequest, type CheckThreadData } from './check-worker.js';
+import type { CheckedJson, CheckReply, CheckRequest, CheckThreadData } from './check-worker.js';
 
 /**
  * The shared thread the checks run on: the first export thread's, which on SQLite runs the WAL
@@ -82,9 +82,9 @@ export class CheckThread {
     this.pending.delete(reply.id);
     if ('checked' in reply) {
       const items = JSON.parse(reply.checked) as CheckedJson[];
-      pending.resolve(items.map((item) => ('error' in item ? { index: item.index, error: fromErrorJson(item.error) } : item)));
+      pending.resolve(items.map((item) => ('error' in item ? { index: item.index, error: fromErrorDetail(item.error) } : item)));
     }
-    else if ('refused' in reply) pending.reject(fromErrorJson(reply.refused));
+    else if ('refused' in reply) pending.reject(fromErrorDetail(reply.refused));
     else pending.reject(new NotJsonError('not JSON'));
     if (this.pending.size === 0) {
       this.module?.unref();
