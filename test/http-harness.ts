@@ -32,11 +32,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `withAdmin: false` leaves the store without any key, as on a first start. */
-export async function startHarness({ withAdmin = true } = {}): Promise<Harness> {
+/** `withAdmin: false` leaves the store without any key, as on a first start; `bodyDictionaryAfter` as SqliteStoreOptions says. */
+export async function startHarness({ withAdmin = true, bodyDictionaryAfter = undefined as number | undefined } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-http-'));
   const dbPath = path.join(dir, 'vigil.db');
-  const store = new SqliteStore({ path: dbPath });
+  const store = new SqliteStore({ path: dbPath, ...(bodyDictionaryAfter === undefined ? {} : { bodyDictionaryAfter }) });
   await store.open();
   const ingestor = new Ingestor(store);
   const { app, services } = await buildApp({ store, ingestor });

@@ -7,7 +7,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_BATCH_EVENTS, MAX_EVENT_BYTES, MAX_REQUEST_BYTES } from '../src/domain/limits.js';
 import { THREAD_BODY_LENGTH } from '../src/http/routes/events.js';
+import { canonicalJson } from '../src/domain/canonical.js';
 import { CheckThread } from '../src/ingest/check-thread.js';
+import { CompactRange } from '../src/integrity/compact-range.js';
+import { hashLeaf } from '../src/integrity/hash.js';
+import { BodyCompressor } from '../src/store/sqlite/body-compressor.js';
 import { actor, awsKey, batch, event, text } from './support/ingest-bodies.js';
 import { startHarness, type Harness } from './http-harness.js';
 
@@ -268,6 +272,36 @@ describe('large bodies, parsed and checked on the ingest thread', () => {
     const seqs = answers.flatMap((res) => res.json<{ events: { seq: number }[] }>().events.map((e) => e.seq));
     expect(new Set(seqs).size).toBe(16 * 20);
     expect((await h.stored('acme')).length).toBe(before + 16 * 20);
+  });
+});
+
+describe('large bodies compressed on the ingest thread, once the store has its dictionary', () => {
+  it("store the thread's compressed bodies, which read back as the canonical JSON the tree's leaves hash", async () => {
+    const h2 = await startHarness({ bodyDictionaryAfter: 30 });
+    try {
+      const key = await h2.key('writer', 'acme');
+      const checks = vi.spyOn(CheckThread.prototype, 'check');
+      const compressedHere = vi.spyOn(BodyCompressor.prototype, 'stored');
+      // Text until 30 events have been seen, then the dictionary: compressed here, on the event loop.
+      expect((await h2.send(key, { events: batch(40).events })).statusCode).toBe(201);
+      expect((await h2.send(key, batch(5))).statusCode).toBe(201);
+      expect(compressedHere).toHaveBeenCalledTimes(5);
+      compressedHere.mockClear();
+      const large = await h2.app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: text(batch(), true) });
+      expect(large.statusCode, large.body).toBe(201);
+      expect(checks.mock.calls.at(-1)?.[2]).toMatchObject({ id: 1 });
+      expect(compressedHere).not.toHaveBeenCalled();
+      const head = await h2.store.treeHead('acme');
+      const rows = await h2.store.readBySeq('acme', 0, head.size, head.size);
+      expect(rows).toHaveLength(head.size);
+      for (const row of rows) expect(canonicalJson(JSON.parse(row.body))).toBe(row.body);
+      const range = new CompactRange();
+      for (const row of rows) range.append(hashLeaf(row.body));
+      expect(Buffer.from(range.root())).toEqual(Buffer.from(head.root));
+    } finally {
+      vi.restoreAllMocks();
+      await h2.close();
+    }
   });
 });
 

@@ -101,7 +101,7 @@ export class IngestService implements EventSink {
    */
   private async checkText(principal: Principal, body: JsonText, options: IngestOptions): Promise<Checked[]> {
     if (this.thread.busy >= THREAD_BODIES) return this.check(principal, parseOrRefuse(body.text), options);
-    return this.thread.check(body.text, this.request(principal, options)).catch((err: unknown) => {
+    return this.thread.check(body.text, this.request(principal, options), this.ingestor.threadDictionary()).catch((err: unknown) => {
       throw err instanceof NotJsonError ? notJson() : err;
     });
   }
@@ -152,6 +152,8 @@ function toRequest(accepted: Accepted[]): AppendRequest {
     events: accepted.map((a) => a.event),
     ...(defaulted.size > 0 ? { defaultedTimes: defaulted } : {}),
     ...(minted.size > 0 ? { mintedIds: minted } : {}),
+    ...(accepted.every((a) => a.presealed !== undefined) ? { presealed: accepted.map((a) => a.presealed!) } : {}),
+    ...(accepted.every((a) => a.stored !== undefined) ? { stored: accepted.map((a) => a.stored!) } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import type { PreparedEvent } from '../domain/event.js';
 import { MAX_BATCH_EVENTS } from '../domain/limits.js';
 import { idempotentEventId, prepareEvent } from '../domain/prepare.js';
 import { checkEventSize, validateEvent } from '../domain/validate.js';
+import type { StoredForm } from '../store/store.js';
 
 /** One event that passed every check, ready for the ingestor. */
 export interface Accepted {
@@ -14,6 +15,10 @@ export interface Accepted {
   timeDefaulted: boolean;
   /** Vigil minted the event's id (the producer sent none and no idempotency key). */
   idMinted: boolean;
+  /** The event's `presealEvent` text, when the ingest thread made it… */
+  presealed?: string;
+  /** …and its body in the form the store keeps, when the store asked for that too (`Store.threadDictionary`). */
+  stored?: StoredForm;
 }
 
 /** One item of a request, checked: accepted, or why not. */

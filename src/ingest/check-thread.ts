@@ -1,7 +1,7 @@
 import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
 import { fromErrorDetail, VigilError } from '../domain/errors.js';
 import type { Checked } from './check-events.js';
-import type { CheckedJson, CheckReply, CheckRequest, CheckThreadData } from './check-worker.js';
+import type { CheckedJson, CheckReply, CheckRequest, CheckThreadData, DictionaryMessage, StoredBodies } from './check-worker.js';
 
 /**
  * The shared thread the checks run on: the first export thread's, which on SQLite runs the WAL
@@ -35,6 +35,8 @@ export class CheckThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The dictionary the running module has. */
+  private dictionaryId: number | undefined;
 
   constructor(
     private readonly data: CheckThreadData,
@@ -47,15 +49,23 @@ export class CheckThread {
     return this.pending.size;
   }
 
-  /** The checked items of `text`; throws a VigilError when the whole request is refused, NotJsonError when it is not JSON. */
-  check(text: string, request: Omit<CheckRequest, 'id' | 'text'>): Promise<Checked[]> {
+  /**
+   * The checked items of `text`, presealed, and with their bodies compressed against `dictionary`
+   * when one is given; throws a VigilError when the whole request is refused, NotJsonError when it
+   * is not JSON.
+   */
+  check(text: string, request: Omit<CheckRequest, 'id' | 'text' | 'dictionaryId'>, dictionary?: DictionaryMessage['dictionary']): Promise<Checked[]> {
     clearTimeout(this.idleTimer);
     const module = (this.module ??= this.start());
     const id = this.nextId++;
     if (this.pending.size === 0) module.ref();
+    if (dictionary && dictionary.id !== this.dictionaryId) {
+      module.port.postMessage({ dictionary } satisfies DictionaryMessage);
+      this.dictionaryId = dictionary.id;
+    }
     return new Promise<Checked[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      module.port.postMessage({ id, text, ...request } satisfies CheckRequest);
+      module.port.postMessage({ id, text, ...request, ...(dictionary ? { dictionaryId: dictionary.id } : {}) } satisfies CheckRequest);
     });
   }
 
@@ -68,6 +78,7 @@ export class CheckThread {
   }
 
   private start(): HostedModule {
+    this.dictionaryId = undefined;
     const module = this.hosts.start(INGEST_SLOT, import.meta.url, 'check-worker', this.data, () => {
       if (this.module === module) this.module = undefined;
       this.fail(new VigilError('VIGIL_ERR_UNAVAILABLE', 'the ingest thread stopped; nothing was stored, retry'));
@@ -81,8 +92,7 @@ export class CheckThread {
     if (!pending) return;
     this.pending.delete(reply.id);
     if ('checked' in reply) {
-      const items = JSON.parse(reply.checked) as CheckedJson[];
-      pending.resolve(items.map((item) => ('error' in item ? { index: item.index, error: fromErrorDetail(item.error) } : item)));
+      pending.resolve(received(JSON.parse(reply.checked) as CheckedJson[], reply.presealed, reply.stored));
     }
     else if ('refused' in reply) pending.reject(fromErrorDetail(reply.refused));
     else pending.reject(new NotJsonError('not JSON'));
@@ -97,4 +107,17 @@ export class CheckThread {
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
   }
+}
+
+/** The items of a reply as `check` answers them, each accepted one with its presealed text and stored form. */
+function received(items: CheckedJson[], presealed: string[], stored: StoredBodies | undefined): Checked[] {
+  let accepted = 0;
+  return items.map((item) => {
+    if ('error' in item) return { index: item.index, error: fromErrorDetail(item.error) };
+    const at = accepted++;
+    if (!stored) return { ...item, presealed: presealed[at]! };
+    const from = stored.ends[at - 1] ?? 0;
+    const body = Buffer.from(stored.bytes.buffer, stored.bytes.byteOffset + from, stored.ends[at]! - from);
+    return { ...item, presealed: presealed[at]!, stored: { dictionaryId: stored.dictionaryId, body } };
+  });
 }

@@ -54,6 +54,11 @@ export class Ingestor {
     });
   }
 
+  /** The dictionary the store would have the ingest thread compress bodies with (`Store.threadDictionary`). */
+  threadDictionary(): { id: number; bytes: Uint8Array } | undefined {
+    return this.store.threadDictionary?.();
+  }
+
   /** Waits until every submitted request has been settled. */
   async drain(): Promise<void> {
     while (this.flushing || this.pool.length > 0) {

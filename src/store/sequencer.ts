@@ -1,9 +1,9 @@
 import { VigilError } from '../domain/errors.js';
 import type { PreparedEvent } from '../domain/event.js';
-import { sameContent, sameEvent, sealEvent } from '../domain/seal.js';
+import { presealEvent, sameContent, sameEvent, sealPresealed } from '../domain/seal.js';
 import { parseTimeMicros } from '../domain/time.js';
 import { EMPTY_ROOT, hashLeaf } from '../integrity/hash.js';
-import type { AppendRequest, AppendResult, AppendedEvent } from './store.js';
+import type { AppendRequest, AppendResult, AppendedEvent, StoredForm } from './store.js';
 
 /** An event already in the database, found by its id. */
 export interface KnownEvent {
@@ -19,7 +19,11 @@ export interface SealedEvent {
   occurredUs: number;
   /** When the store received it (its `received_at`), in microseconds. */
   receivedUs: number;
+  /** Its canonical JSON without seq and received_at (`presealEvent`): what the SQLite store compresses. */
+  presealed: string;
   body: string;
+  /** Its body as the store keeps it, when the ingest thread made that too. */
+  stored?: StoredForm;
 }
 
 /** The key of an event id within its tenant (UUIDs compare case-insensitively, as the database does). */
@@ -73,23 +77,24 @@ export class Sequencer {
     const appended: AppendedEvent[] = [];
     for (const [i, event] of request.events.entries()) {
       const step = plan[i];
-      if (step === null) appended.push({ id: event.id, seq: this.seal(event), duplicate: false });
+      if (step === null) appended.push({ id: event.id, seq: this.seal(event, request.presealed?.[i], request.stored?.[i]), duplicate: false });
       else if (typeof step === 'number') appended.push({ id: event.id, seq: appended[step]!.seq, duplicate: true });
       else appended.push({ id: event.id, seq: step!.seq, duplicate: true });
     }
     return { ok: true, events: appended };
   }
 
-  private seal(event: PreparedEvent): number {
+  /** `presealed` and `stored`: what the ingest thread made of the event, if it did. */
+  private seal(event: PreparedEvent, presealed = presealEvent(event), stored?: StoredForm): number {
     const tenantId = this.tenantIds.get(event.tenant);
     if (tenantId === undefined) throw new Error(`tenant ${event.tenant} has no id`);
     let leaves = this.leaves.get(tenantId);
     if (!leaves) this.leaves.set(tenantId, (leaves = []));
     const seq = this.sizes.get(tenantId)! + leaves.length;
-    const body = sealEvent(event, seq, this.receivedUs);
+    const body = sealPresealed(presealed, seq, this.receivedUs);
     leaves.push(this.hashLeaves ? hashLeaf(body) : EMPTY_ROOT);
     this.pending.set(idKey(event.tenant, event.id), { seq, body });
-    this.sealed.push({ event, tenantId, seq, occurredUs: parseTimeMicros(event.occurred_at)!, receivedUs: this.receivedUs, body });
+    this.sealed.push({ event, tenantId, seq, occurredUs: parseTimeMicros(event.occurred_at)!, receivedUs: this.receivedUs, presealed, body, ...(stored ? { stored } : {}) });
     return seq;
   }
 }

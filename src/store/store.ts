@@ -19,6 +19,19 @@ export interface AppendRequest {
    * so the store does not look it up.
    */
   mintedIds?: ReadonlySet<number>;
+  /**
+   * Each event's canonical JSON without its seq and received_at (`presealEvent`), made where its
+   * checks ran (the ingest thread), so that sealing it here costs only the two values.
+   */
+  presealed?: readonly string[];
+  /** Each event's body in the form the store keeps it, made there too when the store asked (`Store.threadDictionary`). */
+  stored?: readonly StoredForm[];
+}
+
+/** A body as the SQLite store keeps it, compressed against its dictionary `dictionaryId` (body-compressor.ts). */
+export interface StoredForm {
+  dictionaryId: number;
+  body: Uint8Array;
 }
 
 export interface AppendedEvent {
@@ -232,6 +245,11 @@ export interface Store {
    * requests are not affected. A storage failure rejects the whole call and stores nothing.
    */
   append(requests: AppendRequest[]): Promise<AppendResult[]>;
+  /**
+   * Optional: the dictionary the store compresses new bodies against, for the ingest thread to
+   * compress a large request's bodies with before they reach `append` (`AppendRequest.stored`).
+   */
+  threadDictionary?(): { id: number; bytes: Uint8Array } | undefined;
 
   /** One page of events in `order` by (occurred_at, seq), at most `limit` rows. */
   query(query: EventQuery): Promise<EventRow[]>;

@@ -113,7 +113,8 @@ export class Appender {
     return new Sequencer(tenantIds, sizes, known, nowMicros(), this.integrity);
   }
 
-  private insert({ event, tenantId, seq, occurredUs, receivedUs, body }: SealedEvent, rollups: RollupDeltas): void {
+  private insert(sealed: SealedEvent, rollups: RollupDeltas): void {
+    const { event, tenantId, seq, occurredUs, receivedUs } = sealed;
     const d = this.dict;
     const ip = event.client?.ip === undefined ? null : ipKeyHex(event.client.ip);
     const log = LOG_CODE[event.log];
@@ -161,7 +162,7 @@ export class Appender {
       columns.requestId,
       columns.sessionId,
       columns.receivedLagUs,
-      this.bodies.encode(body, columns),
+      this.bodies.encode(sealed, columns),
     );
     rollups.add({ tenantId, tsUs: occurredUs, log, success: event.outcome.success, values });
   }

@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
-import zstd from 'zstd-napi/binding.js';
 import type { PreparedEvent, StoredEvent } from '../../domain/event.js';
-import { BodyDecoder, ZSTD_MAGIC, type BodyFormat, type StoredBody } from './body-decoder.js';
-import { withoutMembers, type BodyColumns } from './body-members.js';
+import type { SealedEvent } from '../sequencer.js';
+import { BodyCompressor, compressionDictionary, type CompressionDictionary } from './body-compressor.js';
+import { BodyDecoder, type BodyFormat, type StoredBody } from './body-decoder.js';
+import type { BodyColumns } from './body-members.js';
 import { vocabularyDictionary } from './body-vocabulary.js';
 import { prepared } from './statements.js';
 
-/** zstd level for bodies: 3 compresses a few percent better than 1 for ~1 µs more per event. */
-const LEVEL = 3;
 /** The vocabulary is sampled again after this many times the first sample's events. */
 const REFRESH_SAMPLES_EVERY = 500;
 /** Dictionary ids are one byte, and 0 is none. */
@@ -36,10 +35,8 @@ export const BODY_SQL = 'event_body(body, lower(hex(uid)), ts, seq, session_id, 
  */
 export class BodyCodec {
   private readonly decoder = new BodyDecoder();
-  private current: { id: number; cdict: zstd.CDict; format: BodyFormat } | undefined;
-  private readonly cctx = new zstd.CCtx();
-  private input = Buffer.allocUnsafe(64 * 1024);
-  private output = Buffer.allocUnsafe(zstd.compressBound(64 * 1024) + 1);
+  private current: (CompressionDictionary & { bytes: Uint8Array; format: BodyFormat }) | undefined;
+  private readonly compressor = new BodyCompressor();
   private samples: { event: StoredEvent; body: string }[] = [];
   private sinceDictionary = 0;
 
@@ -77,33 +74,23 @@ export class BodyCodec {
   }
 
   /**
-   * The stored form of a canonical body, to be kept in a row holding `columns`: compressed once
-   * the store has a dictionary. A returned Buffer is reused by the next call: bind it at once.
+   * The dictionary new bodies are compressed against, for the ingest thread to compress a large
+   * request's bodies with (`SealedEvent.stored`); none before the store has a format-2 one.
    */
-  encode(body: string, columns: BodyColumns): string | Buffer {
+  threadDictionary(): { id: number; bytes: Uint8Array } | undefined {
+    return this.current?.format === 2 ? { id: this.current.id, bytes: this.current.bytes } : undefined;
+  }
+
+  /**
+   * The stored form of a sealed event, to be kept in a row holding `columns`: compressed once the
+   * store has a dictionary — by the ingest thread already, if against the current one. A returned
+   * Buffer may be reused by the next call: bind it at once.
+   */
+  encode({ body, presealed, stored }: SealedEvent, columns: BodyColumns): string | Uint8Array {
     const current = this.current;
     if (!current) return body;
-    return current.format === 1
-      ? this.compress(body, current.id, current.cdict)
-      : this.withoutMagic(this.compress(withoutMembers(body, columns), current.id, current.cdict));
-  }
-
-  /** `body` as a format-1 frame: `id`, then zstd against `cdict`. In the scratch buffer (see encode). */
-  private compress(body: string, id: number, cdict: zstd.CDict): Buffer {
-    const maxBytes = body.length * 3;
-    if (this.input.length < maxBytes) this.input = Buffer.allocUnsafe(maxBytes);
-    const length = this.input.write(body, 0);
-    const bound = zstd.compressBound(length) + 1;
-    if (this.output.length < bound) this.output = Buffer.allocUnsafe(bound);
-    this.output[0] = id;
-    const size = this.cctx.compressUsingCDict(this.output.subarray(1), this.input.subarray(0, length), cdict);
-    return this.output.subarray(0, size + 1);
-  }
-
-  /** A format-1 `stored` body as format 2 lays it out: the id byte moved over the frame's magic number. */
-  private withoutMagic(stored: Buffer): Buffer {
-    stored[ZSTD_MAGIC.length] = stored[0]!;
-    return stored.subarray(ZSTD_MAGIC.length);
+    if (current.format === 1) return this.compressor.frame(body, current);
+    return stored?.dictionaryId === current.id ? stored.body : this.compressor.stored(presealed, columns, current);
   }
 
   /**
@@ -129,8 +116,8 @@ export class BodyCodec {
       samples.map((sample) => sample.event),
       DICTIONARY_BYTES,
     );
-    const cdict = new zstd.CDict(bytes, LEVEL);
-    if (this.current && !this.compressesBetter(cdict, samples)) return;
+    const candidate = compressionDictionary(0, bytes);
+    if (this.current && !this.compressesBetter(candidate, samples)) return;
     let id: number | undefined;
     try {
       id = db.transaction(() => {
@@ -149,17 +136,17 @@ export class BodyCodec {
       // (or JSON text) stays, and the next samples try again.
       return;
     }
-    if (id !== undefined) this.load(id, bytes, FORMAT, cdict);
+    if (id !== undefined) this.load(id, bytes, FORMAT, candidate);
   }
 
   /** Whether `candidate` compresses the sampled bodies at least a tenth smaller than the current dictionary. */
-  private compressesBetter(candidate: zstd.CDict, samples: readonly { body: string }[]): boolean {
-    const sizes = (cdict: zstd.CDict) => samples.reduce((sum, { body }) => sum + this.compress(body, 0, cdict).length, 0);
-    return sizes(candidate) <= 0.9 * sizes(this.current!.cdict);
+  private compressesBetter(candidate: CompressionDictionary, samples: readonly { body: string }[]): boolean {
+    const sizes = (dictionary: CompressionDictionary) => samples.reduce((sum, { body }) => sum + this.compressor.frame(body, dictionary).length, 0);
+    return sizes(candidate) <= 0.9 * sizes(this.current!);
   }
 
-  private load(id: number, bytes: Buffer, format: BodyFormat, cdict = new zstd.CDict(bytes, LEVEL)): void {
+  private load(id: number, bytes: Buffer, format: BodyFormat, prepared = compressionDictionary(id, bytes)): void {
     this.decoder.add(id, bytes, format);
-    this.current = { id, cdict, format };
+    this.current = { id, cdict: prepared.cdict, bytes, format };
   }
 }

@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import zstd from 'zstd-napi/binding.js';
 import { BodyDecoder } from './body-decoder.js';
+import type { PreparedEvent } from '../../domain/event.js';
+import { presealEvent, sealEvent } from '../../domain/seal.js';
 import { withoutMembers, type BodyColumns } from './body-members.js';
 import { uuidBytes } from './uuids.js';
 
 const dictionary = Buffer.from('{"action":"secret.read","category":"secrets","crud":"read","log":"audit"}');
 const ID = '01a24c50-f1f7-7958-bb6e-d476b5bcffe6';
-const body = `{"action":"secret.read","actor":{"id":"u_1","type":"user"},"category":"secrets","crud":"read","id":"${ID}","log":"audit","seq":7}`;
-const columns: BodyColumns = { uidHex: uuidBytes(ID).toString('hex'), ts: 0, seq: 7, sessionId: null, requestId: null, receivedLagUs: null };
+const event = { action: 'secret.read', actor: { id: 'u_1', type: 'user' }, category: 'secrets', crud: 'read', id: ID, log: 'audit' } as unknown as PreparedEvent;
+const columns: BodyColumns = { uidHex: uuidBytes(ID).toString('hex'), ts: 0, seq: 7, sessionId: null, requestId: null, receivedLagUs: 5 };
+const body = sealEvent(event, 7, 5);
 
 /** A stored body as the SQLite store writes it: the dictionary's id, then the zstd frame (format 2: of the JSON without its columns' members, without the magic number). */
 function stored(json: string, id = 1, format = 1): Buffer {
   const frame = Buffer.alloc(zstd.compressBound(json.length));
-  const text = format === 1 ? json : withoutMembers(json, columns);
+  const text = format === 1 ? json : withoutMembers(presealEvent(JSON.parse(json) as PreparedEvent), columns);
   const size = new zstd.CCtx().compressUsingDict(frame, Buffer.from(text), dictionary, 3);
   return Buffer.concat([Buffer.from([id]), frame.subarray(format === 1 ? 0 : 4, size)]);
 }
@@ -31,7 +34,7 @@ describe('BodyDecoder', () => {
   it('rebuilds format 2 from the columns given: other columns, other JSON', () => {
     const decoder = new BodyDecoder();
     decoder.add(2, dictionary, 2);
-    expect(decoder.decode(stored(body, 2, 2), { ...columns, seq: 8 })).toBe(body.replace('"seq":7', '"seq":8'));
+    expect(decoder.decode(stored(body, 2, 2), { ...columns, seq: 8 })).toBe(sealEvent(event, 8, 5));
   });
 
   it('refuses a body whose dictionary it was not given, naming it', () => {

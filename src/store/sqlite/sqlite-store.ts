@@ -157,6 +157,10 @@ export class SqliteStore implements Store, Summaries {
     return guard(() => this.appender.append(requests));
   }
 
+  threadDictionary(): { id: number; bytes: Uint8Array } | undefined {
+    return this.bodies.threadDictionary();
+  }
+
   async query(query: EventQuery): Promise<EventRow[]> {
     const read = this.pageRead(query);
     return read ? guard(() => readPage<EventRow>(this.db, read, ROW_COLUMNS)) : [];
