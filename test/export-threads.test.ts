@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { csvLines } from '../src/export/csv.js';
-import { EncoderPool, EXPORT_ENCODERS } from '../src/export/encoder-pool.js';
+import { EncoderPool, EXPORT_ENCODERS, LoopEncoder, LoopLoad } from '../src/export/encoder-pool.js';
 import { THREAD_HOSTS } from '../src/threads/thread-host.js';
 import { FileDestination } from '../src/export/destinations/file.js';
 import { NO_FILES, writeFiles, type FilesProgress, type FilesSpec } from '../src/export/file-writer.js';
@@ -122,6 +122,21 @@ describe('export encoding threads', () => {
     await expect(piece).rejects.toThrow(/export encoding thread stopped/);
   });
 
+  it("measure the share of the event loop's time that its other work took lately", async () => {
+    const load = new LoopLoad();
+    expect(load.others()).toBe(0);
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const until = performance.now() + 300;
+        while (performance.now() < until);
+        resolve();
+      }),
+    );
+    expect(load.others()).toBeGreaterThan(0.8);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(load.others()).toBeLessThan(0.3);
+  });
+
   describe('an export stream', () => {
     let store: SqliteStore;
     const T = 'threads';
@@ -232,6 +247,28 @@ describe('export encoding threads', () => {
         all.split('\n').filter((line) => line && (JSON.parse(line) as { seq: number }).seq < 100).map((line) => `${line}\n`).join(''),
       );
       reads.mockRestore();
+    });
+
+    it('read and encode pages on the event loop too while every thread is busy and the loop has time, giving the same bytes', async () => {
+      const onLoop = vi.spyOn(LoopEncoder.prototype, 'run');
+      const idleLoop = new EncoderPool(1, 30_000, THREAD_HOSTS, () => 0);
+      const busyLoop = new EncoderPool(1, 30_000, THREAD_HOSTS, () => 0.6);
+      try {
+        for (const format of [FORMATS.csv, FORMATS.jsonl]) {
+          const expected = await collect(exportStream(throughScan(store), plan({}), format, pool));
+          onLoop.mockClear();
+          expect(await collect(exportStream(store, plan({}), format, idleLoop))).toBe(expected);
+          expect(onLoop.mock.calls.length).toBeGreaterThan(1);
+          // Its other work taking more than half its time, the event loop encodes none.
+          onLoop.mockClear();
+          expect(await collect(exportStream(store, plan({}), format, busyLoop))).toBe(expected);
+          expect(onLoop).not.toHaveBeenCalled();
+        }
+      } finally {
+        onLoop.mockRestore();
+        await idleLoop.close();
+        await busyLoop.close();
+      }
     });
 
     it('end with the reading error when a stored body no longer decompresses, having sent only the rows before it, in order', async () => {

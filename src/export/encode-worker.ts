@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ThreadScanner } from '../store/sqlite/thread-scan.js';
-import { FORMATS } from './format.js';
+import { FORMATS, type ExportFormatName } from './format.js';
 import type { PieceReply, PieceRequest, ReadHead, ReadRequest } from './encoder-pool.js';
 
 /**
@@ -22,10 +22,7 @@ export function serve(port: MessagePort): void {
   port.once('close', () => scanner.close());
   port.on('message', ({ id, ...request }: PieceRequest & { id: number }) => {
     try {
-      const bodies = request.kind === 'read' ? read(port, scanner, id, request) : request.bodies;
-      const parts: Uint8Array<ArrayBuffer>[] = [];
-      // Each part a fresh ArrayBuffer (never a pooled slab), so it moves to the main thread uncopied.
-      for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[request.format].encode(bodies.slice(i, i + PART_ROWS))));
+      const parts = encodePiece(scanner, request, (head) => port.postMessage({ id, head } satisfies PieceReply));
       port.postMessage({ id, parts } satisfies PieceReply, parts.map((part) => part.buffer));
     } catch (error) {
       port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies PieceReply);
@@ -33,12 +30,32 @@ export function serve(port: MessagePort): void {
   });
 }
 
+/** A piece's bytes: its bodies (`pieceBodies`) encoded (`encodeBodies`). Where it runs (a thread, or the event loop: encoder-pool.ts) is the caller's. */
+export function encodePiece(scanner: ThreadScanner, request: PieceRequest, sendHead: (head: ReadHead) => void): Uint8Array<ArrayBuffer>[] {
+  return encodeBodies(request.format, pieceBodies(scanner, request, sendHead));
+}
+
+/** The stored bodies of a piece: those it was given, or those of its page of a scan, read with `scanner`. */
+export function pieceBodies(scanner: ThreadScanner, request: PieceRequest, sendHead: (head: ReadHead) => void): readonly string[] {
+  return request.kind === 'read' ? read(scanner, request, sendHead) : request.bodies;
+}
+
+/**
+ * `bodies` in `format`, in parts of PART_ROWS rows, each a fresh ArrayBuffer (never a pooled slab),
+ * so that it moves to another thread uncopied.
+ */
+export function encodeBodies(format: ExportFormatName, bodies: readonly string[]): Uint8Array<ArrayBuffer>[] {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[format].encode(bodies.slice(i, i + PART_ROWS))));
+  return parts;
+}
+
 /**
  * The bodies of a page of the scan below the export's snapshot. Its head is sent as soon as the
- * rows are read, before their bodies are decoded, so that another thread can read the next page
+ * rows are read, before their bodies are decoded, so that another encoder can read the next page
  * meanwhile: only the reads of one export take turns.
  */
-function read(port: MessagePort, scanner: ThreadScanner, id: number, { scan, limit, after, belowSeq }: ReadRequest): string[] {
+function read(scanner: ThreadScanner, { scan, limit, after, belowSeq }: ReadRequest, sendHead: (head: ReadHead) => void): string[] {
   const { rows, body } = scanner.page(scan, limit, after);
   const kept = rows.filter(([seq]) => seq < belowSeq);
   const head: ReadHead = { rows: rows.length, kept: kept.length };
@@ -48,6 +65,6 @@ function read(port: MessagePort, scanner: ThreadScanner, id: number, { scan, lim
   }
   const last = rows.at(-1);
   if (last) head.last = { occurredUs: last[1], seq: last[0] };
-  port.postMessage({ id, head } satisfies PieceReply);
+  sendHead(head);
   return kept.map(body);
 }

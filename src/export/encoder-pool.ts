@@ -1,7 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
 import type { CursorPosition } from '../domain/filter.js';
+import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import type { ThreadScan } from '../store/store.js';
+import { encodeBodies, pieceBodies } from './encode-worker.js';
 import type { ExportFormatName } from './format.js';
 
 /** A piece of an export for a thread: stored bodies to encode, or a page of a scan to read and encode. */
@@ -62,9 +65,16 @@ export interface ReadPiece {
  * A thread's work starts with the first piece it is given and stops after `idleMs` without work
  * (its thread with it, unless the checkpoints share it), so a server that does not export runs
  * none of its own. A thread keeps the process alive only while it has pieces in flight.
+ *
+ * The event loop encodes too (`LoopEncoder`): when every thread is busy, it takes a piece while
+ * the rest of its work leaves it more than half idle. A lone export is limited by its one thread
+ * on two cores while the event loop idles ~80% of the time (BENCHMARKS.md, eighteenth round); a
+ * second thread would use that core too, but at ~25 MB of memory more than the 200 MB an export
+ * may take, where the event loop's heap is there already.
  */
 export class EncoderPool {
   private readonly threads: EncoderThread[] = [];
+  private readonly loop: LoopEncoder | undefined;
 
   constructor(
     /**
@@ -73,12 +83,21 @@ export class EncoderPool {
      * memory while it runs. On two cores a second one gains an export 15–40% since pages' heads
      * come before their bodies, but a fresh server's peak reached 181–197 MB with it, and one
      * after an ingest burst, ~150 MB before, would pass 200 (BENCHMARKS.md, fifteenth round). A
-     * download keeps a piece in flight per thread, and one more.
+     * download keeps a piece in flight per encoder (the event loop's included), and one more.
      */
-    readonly size = Math.max(1, Math.min(4, availableParallelism() - 1)),
+    private readonly threadLimit = Math.max(1, Math.min(4, availableParallelism() - 1)),
     private readonly idleMs = 30_000,
     private readonly hosts: ThreadHosts = THREAD_HOSTS,
-  ) {}
+    /** The share of the event loop's time its other work took lately (0–1), or false for no encoding on the event loop. */
+    loopLoad: (() => number) | false = new LoopLoad().others,
+  ) {
+    this.loop = loopLoad === false ? undefined : new LoopEncoder(idleMs, loopLoad);
+  }
+
+  /** Pieces that can be encoded at once: one per thread, and one on the event loop. */
+  get size(): number {
+    return this.threadLimit + (this.loop ? 1 : 0);
+  }
 
   /**
    * The bytes of `bodies` in `format`, in parts (in order): one thread's work, so pieces of one
@@ -98,23 +117,25 @@ export class EncoderPool {
     return this.threads.length;
   }
 
-  /** Stops every thread; pieces still in flight fail. */
+  /** Stops every thread, and the event loop's connections; pieces still in flight fail. */
   async close(): Promise<void> {
+    this.loop?.close();
     // A copy: each thread leaves the list as it stops.
     await Promise.all([...this.threads].map((thread) => thread.stop()));
   }
 
-  /** An idle thread, a new one while below `size`, else the least busy. */
-  private pick(): EncoderThread {
+  /** An idle thread, a new one while below the limit, the event loop if it has time, else the least busy thread. */
+  private pick(): EncoderThread | LoopEncoder {
     const idle = this.threads.find((thread) => thread.busy === 0);
     if (idle) return idle;
-    if (this.threads.length < this.size) {
+    if (this.threads.length < this.threadLimit) {
       // The lowest shared thread this pool does not use yet: the first is the WAL checkpointer's (on SQLite).
-      const slot = [...Array(this.size).keys()].find((n) => !this.threads.some((thread) => thread.slot === n))!;
+      const slot = [...Array(this.threadLimit).keys()].find((n) => !this.threads.some((thread) => thread.slot === n))!;
       const thread = new EncoderThread(this.hosts, slot, this.idleMs, () => this.threads.splice(this.threads.indexOf(thread), 1));
       this.threads.push(thread);
       return thread;
     }
+    if (this.loop?.available()) return this.loop;
     return this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 }
@@ -188,11 +209,11 @@ class EncoderThread {
     if ('head' in reply) return pending.head.resolve(reply.head);
     this.pending.delete(reply.id);
     if ('error' in reply) {
-      const error = new Error(`export ${pending.kind === 'read' ? 'reading' : 'encoding'} failed: ${reply.error}`);
+      const error = pieceError(pending.kind, reply.error);
       pending.head.reject(error);
       pending.parts.reject(error);
     } else {
-      pending.parts.resolve(reply.parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength)));
+      pending.parts.resolve(buffers(reply.parts));
     }
     if (this.pending.size === 0) {
       this.module.unref();
@@ -218,6 +239,110 @@ class EncoderThread {
     this.gone = true;
     this.removed();
   }
+}
+
+/** Why a piece of `kind` failed. */
+function pieceError(kind: PieceRequest['kind'], message: string): Error {
+  return new Error(`export ${kind === 'read' ? 'reading' : 'encoding'} failed: ${message}`);
+}
+
+/** Encoded parts as Buffers over the same memory. */
+function buffers(parts: readonly Uint8Array[]): Buffer[] {
+  return parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+}
+
+/** Above this share of the event loop's time taken by its other work, it encodes nothing. */
+const LOOP_BUSY = 0.5;
+
+/**
+ * Encodes one piece at a time on the event loop, a turn after it is given, on connections of its
+ * own (closed after `idleMs` without a piece). Offered a piece only while `othersShare()` — the
+ * share of the loop's time its other work (ingest, queries, sending) took lately — is at most
+ * LOOP_BUSY, so that an export yields to the rest; a piece holds the loop for about as long as a
+ * group commit of a few hundred events.
+ */
+export class LoopEncoder {
+  private busy = false;
+  private scanner: ThreadScanner | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly othersShare: () => number,
+  ) {}
+
+  available(): boolean {
+    return !this.busy && this.othersShare() <= LOOP_BUSY;
+  }
+
+  /**
+   * Reads (or takes) the piece's bodies in one turn and encodes them in the next, so that the
+   * next page's read, which waits for this one's head, goes to a thread in between.
+   */
+  run(request: PieceRequest): ReadPiece {
+    clearTimeout(this.idleTimer);
+    this.busy = true;
+    const head = deferred<ReadHead>();
+    const parts = deferred<Buffer[]>();
+    const step = (work: () => void, last: boolean) => () => {
+      const started = performance.now();
+      try {
+        work();
+      } catch (error) {
+        const failure = pieceError(request.kind, error instanceof Error ? error.message : String(error));
+        head.reject(failure);
+        parts.reject(failure);
+        last = true;
+      } finally {
+        LOOP_ENCODING.ms += performance.now() - started;
+        if (last) this.done();
+      }
+    };
+    setImmediate(
+      step(() => {
+        const bodies = pieceBodies((this.scanner ??= new ThreadScanner()), request, head.resolve);
+        setImmediate(step(() => parts.resolve(buffers(encodeBodies(request.format, bodies))), true));
+      }, false),
+    );
+    return { head: head.promise, parts: parts.promise };
+  }
+
+  private done(): void {
+    this.busy = false;
+    this.idleTimer = setTimeout(() => this.close(), this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  close(): void {
+    clearTimeout(this.idleTimer);
+    this.scanner?.close();
+    this.scanner = undefined;
+  }
+}
+
+/** The event loop's time spent encoding export pieces, in milliseconds, by every pool of the process. */
+const LOOP_ENCODING = { ms: 0 };
+
+/**
+ * The share of the event loop's time that its work other than encoding exports took over the last
+ * quarter second or more (`performance.eventLoopUtilization`, less LOOP_ENCODING), from the first
+ * call: none is known before, and what the process did before its first export (starting up,
+ * say) is not what it does now.
+ */
+export class LoopLoad {
+  private last: EventLoopUtilization | undefined;
+  private encodedMs = 0;
+  private share = 0;
+
+  readonly others = (): number => {
+    const now = performance.eventLoopUtilization();
+    const { active, idle } = this.last ? performance.eventLoopUtilization(now, this.last) : { active: 0, idle: 0 };
+    if (this.last && active + idle < 250) return this.share;
+    this.share = this.last ? Math.max(0, active - (LOOP_ENCODING.ms - this.encodedMs)) / (active + idle) : 0;
+    this.last = now;
+    this.encodedMs = LOOP_ENCODING.ms;
+    return this.share;
+  };
 }
 
 /** The process's export threads, shared by downloads and export jobs. */
