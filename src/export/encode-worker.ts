@@ -1,13 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import { FORMATS, type ExportFormatName } from './format.js';
-import type { PieceReply, PieceRequest, ReadHead, ReadRequest } from './encoder-pool.js';
+import type { PieceReply, PieceRequest, ReadHead } from './encoder-pool.js';
 
 /**
  * Rows encoded into one part. Parts stay under V8's large-object size (~128 KiB), so their text
  * is collected young instead of piling up in the old generation until a full collection.
  */
-const PART_ROWS = 200;
+export const PART_ROWS = 200;
 
 const utf8 = new TextEncoder();
 
@@ -22,7 +22,10 @@ export function serve(port: MessagePort): void {
   port.once('close', () => scanner.close());
   port.on('message', ({ id, ...request }: PieceRequest & { id: number }) => {
     try {
-      const parts = encodePiece(scanner, request, (head) => port.postMessage({ id, head } satisfies PieceReply));
+      const rows = pieceRows(scanner, request);
+      if (rows.head) port.postMessage({ id, head: rows.head } satisfies PieceReply);
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      for (let from = 0; from < rows.count; from += PART_ROWS) parts.push(encodePart(request.format, rows.bodies(from, from + PART_ROWS)));
       port.postMessage({ id, parts } satisfies PieceReply, parts.map((part) => part.buffer));
     } catch (error) {
       port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies PieceReply);
@@ -30,32 +33,23 @@ export function serve(port: MessagePort): void {
   });
 }
 
-/** A piece's bytes: its bodies (`pieceBodies`) encoded (`encodeBodies`). Where it runs (a thread, or the event loop: encoder-pool.ts) is the caller's. */
-export function encodePiece(scanner: ThreadScanner, request: PieceRequest, sendHead: (head: ReadHead) => void): Uint8Array<ArrayBuffer>[] {
-  return encodeBodies(request.format, pieceBodies(scanner, request, sendHead));
-}
-
-/** The stored bodies of a piece: those it was given, or those of its page of a scan, read with `scanner`. */
-export function pieceBodies(scanner: ThreadScanner, request: PieceRequest, sendHead: (head: ReadHead) => void): readonly string[] {
-  return request.kind === 'read' ? read(scanner, request, sendHead) : request.bodies;
+/** The rows of a piece: for a page of a scan, what its read found (`head`); then their bodies, a slice at a time. */
+export interface PieceRows {
+  head?: ReadHead;
+  count: number;
+  bodies(from: number, to: number): string[];
 }
 
 /**
- * `bodies` in `format`, in parts of PART_ROWS rows, each a fresh ArrayBuffer (never a pooled slab),
- * so that it moves to another thread uncopied.
+ * The rows of a piece: the bodies it was given, or those of its page of a scan, read with
+ * `scanner` but not yet decoded — where the page ended is known before its bodies are decoded
+ * (zstd, the members put back: most of a read), so that another encoder can read the next page
+ * meanwhile: only the reads of one export take turns. Where it runs (a thread, or the event loop:
+ * encoder-pool.ts) is the caller's.
  */
-export function encodeBodies(format: ExportFormatName, bodies: readonly string[]): Uint8Array<ArrayBuffer>[] {
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  for (let i = 0; i < bodies.length; i += PART_ROWS) parts.push(utf8.encode(FORMATS[format].encode(bodies.slice(i, i + PART_ROWS))));
-  return parts;
-}
-
-/**
- * The bodies of a page of the scan below the export's snapshot. Its head is sent as soon as the
- * rows are read, before their bodies are decoded, so that another encoder can read the next page
- * meanwhile: only the reads of one export take turns.
- */
-function read(scanner: ThreadScanner, { scan, limit, after, belowSeq }: ReadRequest, sendHead: (head: ReadHead) => void): string[] {
+export function pieceRows(scanner: ThreadScanner, request: PieceRequest): PieceRows {
+  if (request.kind === 'encode') return { count: request.bodies.length, bodies: (from, to) => request.bodies.slice(from, to) };
+  const { scan, limit, after, belowSeq } = request;
   const { rows, body } = scanner.page(scan, limit, after);
   const kept = rows.filter(([seq]) => seq < belowSeq);
   const head: ReadHead = { rows: rows.length, kept: kept.length };
@@ -65,6 +59,10 @@ function read(scanner: ThreadScanner, { scan, limit, after, belowSeq }: ReadRequ
   }
   const last = rows.at(-1);
   if (last) head.last = { occurredUs: last[1], seq: last[0] };
-  sendHead(head);
-  return kept.map(body);
+  return { head, count: kept.length, bodies: (from, to) => kept.slice(from, to).map(body) };
+}
+
+/** `bodies` in `format`, as one part in an ArrayBuffer of its own (never a pooled slab), so that it moves to another thread uncopied. */
+export function encodePart(format: ExportFormatName, bodies: readonly string[]): Uint8Array<ArrayBuffer> {
+  return utf8.encode(FORMATS[format].encode(bodies));
 }

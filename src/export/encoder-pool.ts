@@ -4,7 +4,7 @@ import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/th
 import type { CursorPosition } from '../domain/filter.js';
 import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import type { ThreadScan } from '../store/store.js';
-import { encodeBodies, pieceBodies } from './encode-worker.js';
+import { encodePart, pieceRows, type PieceRows } from './encode-worker.js';
 import type { ExportFormatName } from './format.js';
 
 /** A piece of an export for a thread: stored bodies to encode, or a page of a scan to read and encode. */
@@ -213,7 +213,7 @@ class EncoderThread {
       pending.head.reject(error);
       pending.parts.reject(error);
     } else {
-      pending.parts.resolve(buffers(reply.parts));
+      pending.parts.resolve(reply.parts.map(buffer));
     }
     if (this.pending.size === 0) {
       this.module.unref();
@@ -246,20 +246,21 @@ function pieceError(kind: PieceRequest['kind'], message: string): Error {
   return new Error(`export ${kind === 'read' ? 'reading' : 'encoding'} failed: ${message}`);
 }
 
-/** Encoded parts as Buffers over the same memory. */
-function buffers(parts: readonly Uint8Array[]): Buffer[] {
-  return parts.map((part) => Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+/** An encoded part as a Buffer over the same memory. */
+function buffer(part: Uint8Array): Buffer {
+  return Buffer.from(part.buffer, part.byteOffset, part.byteLength);
 }
 
 /** Above this share of the event loop's time taken by its other work, it encodes nothing. */
 const LOOP_BUSY = 0.5;
+/** Rows the event loop decodes and encodes in one turn: ~1–4 ms, what a request may wait behind it. */
+const LOOP_ROWS = 100;
 
 /**
  * Encodes one piece at a time on the event loop, a turn after it is given, on connections of its
  * own (closed after `idleMs` without a piece). Offered a piece only while `othersShare()` — the
  * share of the loop's time its other work (ingest, queries, sending) took lately — is at most
- * LOOP_BUSY, so that an export yields to the rest; a piece holds the loop for about as long as a
- * group commit of a few hundred events.
+ * LOOP_BUSY, so that an export yields to the rest; a turn of it holds the loop for LOOP_ROWS rows.
  */
 export class LoopEncoder {
   private busy = false;
@@ -276,34 +277,47 @@ export class LoopEncoder {
   }
 
   /**
-   * Reads (or takes) the piece's bodies in one turn and encodes them in the next, so that the
-   * next page's read, which waits for this one's head, goes to a thread in between.
+   * Reads the piece's page (or takes its bodies) in one turn, then decodes and encodes LOOP_ROWS
+   * rows a turn: the next page's read, which waits for this one's head, goes to a thread after the
+   * first turn, and other requests wait at most one turn.
    */
   run(request: PieceRequest): ReadPiece {
     clearTimeout(this.idleTimer);
     this.busy = true;
     const head = deferred<ReadHead>();
     const parts = deferred<Buffer[]>();
-    const step = (work: () => void, last: boolean) => () => {
-      const started = performance.now();
-      try {
-        work();
-      } catch (error) {
-        const failure = pieceError(request.kind, error instanceof Error ? error.message : String(error));
-        head.reject(failure);
-        parts.reject(failure);
-        last = true;
-      } finally {
-        LOOP_ENCODING.ms += performance.now() - started;
-        if (last) this.done();
+    const encoded: Buffer[] = [];
+    let rows: PieceRows;
+    const turn = (work: () => boolean) =>
+      setImmediate(() => {
+        const started = performance.now();
+        let more = false;
+        try {
+          more = work();
+        } catch (error) {
+          const failure = pieceError(request.kind, error instanceof Error ? error.message : String(error));
+          head.reject(failure);
+          parts.reject(failure);
+        } finally {
+          LOOP_ENCODING.ms += performance.now() - started;
+          if (!more) this.done();
+        }
+      });
+    const encodeFrom = (from: number) => (): boolean => {
+      if (from >= rows.count) {
+        parts.resolve(encoded);
+        return false;
       }
+      encoded.push(buffer(encodePart(request.format, rows.bodies(from, from + LOOP_ROWS))));
+      turn(encodeFrom(from + LOOP_ROWS));
+      return true;
     };
-    setImmediate(
-      step(() => {
-        const bodies = pieceBodies((this.scanner ??= new ThreadScanner()), request, head.resolve);
-        setImmediate(step(() => parts.resolve(buffers(encodeBodies(request.format, bodies))), true));
-      }, false),
-    );
+    turn(() => {
+      rows = pieceRows((this.scanner ??= new ThreadScanner()), request);
+      if (rows.head) head.resolve(rows.head);
+      turn(encodeFrom(0));
+      return true;
+    });
     return { head: head.promise, parts: parts.promise };
   }
 
