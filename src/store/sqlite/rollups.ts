@@ -20,9 +20,11 @@ const WRITE_EVENTS = 10_000;
 /**
  * Once due, the waiting deltas are written a slice of tenants per append, about this many cells
  * (or as many as the append's own group adds, if more): written at once, a second's deltas held
- * the event loop for 70–150 ms every second, which was the p99 of single-event ingest.
+ * the event loop for 70–150 ms every second, which was the p99 of single-event ingest; in slices
+ * of 2,000 cells a few groups of single events a second still took ~10 ms more than the rest
+ * (500: the p99 of single events 99.9 → 88.8 ms over six alternated pairs, BENCHMARKS.md).
  */
-const CELLS_PER_APPEND = 2_000;
+const CELLS_PER_APPEND = 500;
 
 /**
  * The `rollups` table (migrations 3–5) kept from the append path. Upserting each group's deltas
