@@ -16,7 +16,8 @@ export const RECEIVED_MARKER = '\x06';
  * whatever the event's nested objects hold.
  */
 export function presealEvent(event: PreparedEvent): string {
-  const runs: [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>] = [{}, {}, {}];
+  // Without a prototype, so that a member named `__proto__` is a member like any other, as in canonicalJson.
+  const runs = [run(), run(), run()] as const;
   for (const [key, value] of Object.entries(event)) {
     if (key === 'received_at' || key === 'seq') continue;
     runs[key < 'received_at' ? 0 : key < 'seq' ? 1 : 2][key] = value;
@@ -39,6 +40,10 @@ export function sealPresealed(presealed: string, seq: number, receivedUs: number
 /** `sealPresealed` of `presealEvent`: sealing in one step, where nothing ran before. */
 export function sealEvent(event: PreparedEvent, seq: number, receivedUs: number): string {
   return sealPresealed(presealEvent(event), seq, receivedUs);
+}
+
+function run(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 /** The members of an object's canonical JSON, without its braces. */
