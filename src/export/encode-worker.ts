@@ -7,7 +7,7 @@ import type { PieceReply, PieceRequest, ReadHead } from './encoder-pool.js';
  * Rows encoded into one part. Parts stay under V8's large-object size (~128 KiB), so their text
  * is collected young instead of piling up in the old generation until a full collection.
  */
-export const PART_ROWS = 200;
+const PART_ROWS = 200;
 
 const utf8 = new TextEncoder();
 

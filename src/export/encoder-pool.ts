@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
 import type { CursorPosition } from '../domain/filter.js';
 import { ThreadScanner } from '../store/sqlite/thread-scan.js';
 import type { ThreadScan } from '../store/store.js';
-import { encodePart, pieceRows, type PieceRows } from './encode-worker.js';
+import { encodePart, pieceRows } from './encode-worker.js';
 import type { ExportFormatName } from './format.js';
 
 /** A piece of an export for a thread: stored bodies to encode, or a page of a scan to read and encode. */
@@ -286,39 +287,26 @@ export class LoopEncoder {
     this.busy = true;
     const head = deferred<ReadHead>();
     const parts = deferred<Buffer[]>();
-    const encoded: Buffer[] = [];
-    let rows: PieceRows;
-    const turn = (work: () => boolean) =>
-      setImmediate(() => {
-        const started = performance.now();
-        let more = false;
-        try {
-          more = work();
-        } catch (error) {
-          const failure = pieceError(request.kind, error instanceof Error ? error.message : String(error));
-          head.reject(failure);
-          parts.reject(failure);
-        } finally {
-          LOOP_ENCODING.ms += performance.now() - started;
-          if (!more) this.done();
-        }
-      });
-    const encodeFrom = (from: number) => (): boolean => {
-      if (from >= rows.count) {
-        parts.resolve(encoded);
-        return false;
-      }
-      encoded.push(buffer(encodePart(request.format, rows.bodies(from, from + LOOP_ROWS))));
-      turn(encodeFrom(from + LOOP_ROWS));
-      return true;
-    };
-    turn(() => {
-      rows = pieceRows((this.scanner ??= new ThreadScanner()), request);
-      if (rows.head) head.resolve(rows.head);
-      turn(encodeFrom(0));
-      return true;
-    });
+    void this.encode(request, head)
+      .then(parts.resolve, (error: unknown) => {
+        const failure = pieceError(request.kind, error instanceof Error ? error.message : String(error));
+        head.reject(failure);
+        parts.reject(failure);
+      })
+      .finally(() => this.done());
     return { head: head.promise, parts: parts.promise };
+  }
+
+  private async encode(request: PieceRequest, head: Deferred<ReadHead>): Promise<Buffer[]> {
+    await nextTurn();
+    const rows = timed(() => pieceRows((this.scanner ??= new ThreadScanner()), request));
+    if (rows.head) head.resolve(rows.head);
+    const encoded: Buffer[] = [];
+    for (let from = 0; from < rows.count; from += LOOP_ROWS) {
+      await nextTurn();
+      encoded.push(timed(() => buffer(encodePart(request.format, rows.bodies(from, from + LOOP_ROWS)))));
+    }
+    return encoded;
   }
 
   private done(): void {
@@ -337,6 +325,16 @@ export class LoopEncoder {
 /** The event loop's time spent encoding export pieces, in milliseconds, by every pool of the process. */
 const LOOP_ENCODING = { ms: 0 };
 
+/** `work()`, its time counted in LOOP_ENCODING. */
+function timed<T>(work: () => T): T {
+  const started = performance.now();
+  try {
+    return work();
+  } finally {
+    LOOP_ENCODING.ms += performance.now() - started;
+  }
+}
+
 /**
  * The share of the event loop's time that its work other than encoding exports took over the last
  * quarter second or more (`performance.eventLoopUtilization`, less LOOP_ENCODING), from the first
@@ -350,9 +348,11 @@ export class LoopLoad {
 
   readonly others = (): number => {
     const now = performance.eventLoopUtilization();
-    const { active, idle } = this.last ? performance.eventLoopUtilization(now, this.last) : { active: 0, idle: 0 };
-    if (this.last && active + idle < 250) return this.share;
-    this.share = this.last ? Math.max(0, active - (LOOP_ENCODING.ms - this.encodedMs)) / (active + idle) : 0;
+    if (this.last) {
+      const { active, idle } = performance.eventLoopUtilization(now, this.last);
+      if (active + idle < 250) return this.share;
+      this.share = Math.max(0, active - (LOOP_ENCODING.ms - this.encodedMs)) / (active + idle);
+    }
     this.last = now;
     this.encodedMs = LOOP_ENCODING.ms;
     return this.share;

@@ -1,5 +1,6 @@
 import { THREAD_HOSTS, type HostedModule, type ThreadHosts } from '../threads/thread-host.js';
 import { fromErrorDetail, VigilError } from '../domain/errors.js';
+import type { BodyDictionary } from '../store/store.js';
 import type { Checked } from './check-events.js';
 import type { CheckedJson, CheckReply, CheckRequest, CheckThreadData, DictionaryMessage, StoredBodies } from './check-worker.js';
 
@@ -54,7 +55,7 @@ export class CheckThread {
    * when one is given; throws a VigilError when the whole request is refused, NotJsonError when it
    * is not JSON.
    */
-  check(text: string, request: Omit<CheckRequest, 'id' | 'text' | 'dictionaryId'>, dictionary?: DictionaryMessage['dictionary']): Promise<Checked[]> {
+  check(text: string, request: Omit<CheckRequest, 'id' | 'text' | 'dictionaryId'>, dictionary?: BodyDictionary): Promise<Checked[]> {
     clearTimeout(this.idleTimer);
     const module = (this.module ??= this.start());
     const id = this.nextId++;

@@ -5,6 +5,7 @@ import type { PreparedEvent } from '../domain/event.js';
 import { presealEvent } from '../domain/seal.js';
 import { BodyCompressor, compressionDictionary, type CompressionDictionary } from '../store/sqlite/body-compressor.js';
 import { searchedColumns } from '../store/sqlite/body-members.js';
+import type { BodyDictionary } from '../store/store.js';
 import { checkEvents, parseJsonBody, type Accepted, type CheckContext } from './check-events.js';
 
 /**
@@ -15,7 +16,7 @@ export type CheckRequest = { id: number; text: string; dictionaryId?: number } &
 
 /** Sent before the first request that names a dictionary the thread does not have. */
 export interface DictionaryMessage {
-  dictionary: { id: number; bytes: Uint8Array };
+  dictionary: BodyDictionary;
 }
 
 /** An item as it crosses threads: a refused one with its error's detail. */

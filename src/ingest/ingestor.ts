@@ -1,5 +1,5 @@
 import { VigilError } from '../domain/errors.js';
-import type { AppendRequest, AppendResult, Store } from '../store/store.js';
+import type { AppendRequest, AppendResult, BodyDictionary, Store } from '../store/store.js';
 
 export interface IngestorOptions {
   /** Most events sequenced in one transaction. */
@@ -55,7 +55,7 @@ export class Ingestor {
   }
 
   /** The dictionary the store would have the ingest thread compress bodies with (`Store.threadDictionary`). */
-  threadDictionary(): { id: number; bytes: Uint8Array } | undefined {
+  threadDictionary(): BodyDictionary | undefined {
     return this.store.threadDictionary?.();
   }
 

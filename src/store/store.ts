@@ -28,6 +28,12 @@ export interface AppendRequest {
   stored?: readonly StoredForm[];
 }
 
+/** A dictionary the SQLite store compresses bodies against: its id (a stored body's first byte) and its bytes. */
+export interface BodyDictionary {
+  id: number;
+  bytes: Uint8Array;
+}
+
 /** A body as the SQLite store keeps it, compressed against its dictionary `dictionaryId` (body-compressor.ts). */
 export interface StoredForm {
   dictionaryId: number;
@@ -249,7 +255,7 @@ export interface Store {
    * Optional: the dictionary the store compresses new bodies against, for the ingest thread to
    * compress a large request's bodies with before they reach `append` (`AppendRequest.stored`).
    */
-  threadDictionary?(): { id: number; bytes: Uint8Array } | undefined;
+  threadDictionary?(): BodyDictionary | undefined;
 
   /** One page of events in `order` by (occurred_at, seq), at most `limit` rows. */
   query(query: EventQuery): Promise<EventRow[]>;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { PreparedEvent, StoredEvent } from '../../domain/event.js';
 import type { SealedEvent } from '../sequencer.js';
+import type { BodyDictionary } from '../store.js';
 import { BodyCompressor, compressionDictionary, type CompressionDictionary } from './body-compressor.js';
 import { BodyDecoder, type BodyFormat, type StoredBody } from './body-decoder.js';
 import type { BodyColumns } from './body-members.js';
@@ -77,7 +78,7 @@ export class BodyCodec {
    * The dictionary new bodies are compressed against, for the ingest thread to compress a large
    * request's bodies with (`SealedEvent.stored`); none before the store has a format-2 one.
    */
-  threadDictionary(): { id: number; bytes: Uint8Array } | undefined {
+  threadDictionary(): BodyDictionary | undefined {
     return this.current?.format === 2 ? { id: this.current.id, bytes: this.current.bytes } : undefined;
   }
 

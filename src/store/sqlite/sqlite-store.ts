@@ -7,6 +7,7 @@ import type { TileKey } from '../../integrity/tiles.js';
 import type {
   AppendRequest,
   AppendResult,
+  BodyDictionary,
   CheckpointRecord,
   EventRow,
   JobKind,
@@ -157,7 +158,7 @@ export class SqliteStore implements Store, Summaries {
     return guard(() => this.appender.append(requests));
   }
 
-  threadDictionary(): { id: number; bytes: Uint8Array } | undefined {
+  threadDictionary(): BodyDictionary | undefined {
     return this.bodies.threadDictionary();
   }
 
